@@ -341,6 +341,7 @@ class Lab:
                          "mcast_snooping", "0")
         self.inet.ip_cmd("link", "add", "br6", "type", "bridge", "stp_state", "0",
                          "mcast_snooping", "0")
+        self.inet.sysctl("net.ipv6.conf.br4.disable_ipv6", 1)
         self.inet.ip_cmd("link", "set", "br4", "up")
         self.inet.ip_cmd("link", "set", "br6", "up")
         return self
@@ -383,11 +384,15 @@ class Lab:
             h.sysctl(k, v)
         return h
 
-    def link(self, a, a_if, b, b_if):
-        """A veth pair created directly inside two lab namespaces (never the root one)."""
+    def link(self, a, a_if, b, b_if, ipv6=False):
+        """A veth pair created directly inside two lab namespaces (never the root one).
+        IPv4-only links get IPv6 disabled, so captures carry no link-local chatter."""
         for n in (a_if, b_if):
             assert len(n) <= 15, n
         a.ip_cmd("link", "add", a_if, "type", "veth", "peer", "name", b_if, "netns", b.ns)
+        if not ipv6:
+            a.sysctl(f"net.ipv6.conf.{a_if}.disable_ipv6", 1)
+            b.sysctl(f"net.ipv6.conf.{b_if}.disable_ipv6", 1)
         a.ip_cmd("link", "set", a_if, "up")
         b.ip_cmd("link", "set", b_if, "up")
 
@@ -396,7 +401,7 @@ class Lab:
         <token><n> (<= 15 chars, unique inside the inet namespace)."""
         self.public_index += 1
         port = f"{self.token}{bridge[-1]}{self.public_index}"
-        self.link(host, dev, self.inet, port)
+        self.link(host, dev, self.inet, port, ipv6=(bridge == "br6"))
         self.inet.ip_cmd("link", "set", port, "master", bridge)
 
     def public_host(self, role, v4=(), v6=None, cls=Host, dev="eth0", **kw):
@@ -424,7 +429,7 @@ class Lab:
         server = self.public_host("srv", SERVER_IPS, SERVER_V6)
         relay = self.public_host("rly", [RELAY_IP], RELAY_V6)
         relay.sysctl("net.ipv6.conf.all.forwarding", 1)
-        native = self.public_host("nat6", (), NATIVE_V6)
+        native = self.public_host("v6host", (), NATIVE_V6)
         native.ip_cmd("-6", "route", "add", TEREDO_PREFIX, "via", RELAY_V6, "dev", "eth6")
         return CoreHosts(server, relay, native)
 
@@ -467,6 +472,7 @@ class Lab:
         if nat.next_client == 10:
             # First client: create the LAN bridge inside the NAT namespace.
             nat.ip_cmd("link", "add", "lan", "type", "bridge", "stp_state", "0")
+            nat.sysctl("net.ipv6.conf.lan.disable_ipv6", 1)
             nat.ip_cmd("addr", "add", f"{nat.lan_ip}/24", "dev", "lan")
             nat.ip_cmd("link", "set", "lan", "up")
         n = nat.next_client
@@ -518,11 +524,16 @@ class Lab:
     def capture(self, host, dev):
         """tcpdump on host's `dev` into <workdir>/<role>-<dev>.pcap until teardown."""
         path = os.path.join(self.workdir, f"{host.role}-{dev}.pcap")
-        self.popen(host, f"tcpdump-{dev}", "tcpdump", "-i", dev, "-n", "-U", "-s", "0",
+        self.popen(host, f"tcpdump-{dev}", "tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-s", "0",
                    "-w", path)
         wait_for(f"tcpdump on {host.ns}/{dev}",
                  lambda: os.path.exists(path) and os.path.getsize(path) >= 24, 10)
         return path
+
+    def pcap(self, path, flt=""):
+        """Decode a capture file (tcpdump -r, no network access) into text lines."""
+        out = sh("tcpdump", "-r", path, "-n", "-tt", *flt.split(), check=False)
+        return [line for line in out.splitlines() if line.strip()]
 
     def agent(self, host, bind="0.0.0.0:0"):
         return UdpAgent(self, host, bind)
