@@ -23,6 +23,7 @@ SIGINT and SIGTERM. ``lab.py cleanup`` removes leftovers by name prefix.
 """
 import argparse
 import atexit
+import fcntl
 import ipaddress
 import json
 import os
@@ -38,6 +39,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PY = "/usr/bin/python3"
 NS_PREFIX = "swl-"          # every lab namespace starts with this
 SKIP = 77                   # CTest SKIP_RETURN_CODE
+LOCK_WAIT = 300             # seconds to wait for another run using the same prefix
 TOOLS = ["ip", "nft", "tcpdump", "miredo", "miredo-server"]
 
 # Public ("internet") addressing: documentation ranges only (RFC 5737), because Teredo
@@ -335,7 +337,21 @@ class Lab:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             self._old_handlers[sig] = signal.signal(sig, self._on_signal)
         atexit.register(self.close)
-        cleanup(self.prefix, quiet=True)          # leftovers of an earlier, killed run
+        # One live Lab per prefix: a second run of the same test (another build tree, another
+        # ctest) waits here instead of tearing down the first one's topology. The kernel
+        # releases the lock when the holder dies, so what we find after taking it are
+        # leftovers of a killed run and can go.
+        self._lock = open(_lockfile(self.token), "w")
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LabError(f"prefix {self.prefix} is in use by another run")
+                time.sleep(0.2)
+        cleanup(self.prefix, quiet=True)
         self.inet = self._ns("inet")
         self.inet.ip_cmd("link", "add", "br4", "type", "bridge", "stp_state", "0",
                          "mcast_snooping", "0")
@@ -367,6 +383,8 @@ class Lab:
         finally:
             for sig, h in self._old_handlers.items():
                 signal.signal(sig, h)
+            if getattr(self, "_lock", None):
+                self._lock.close()          # releases the flock
             if not self.keep and os.path.isdir(self.workdir):
                 shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -625,10 +643,39 @@ def lab_namespaces(prefix=NS_PREFIX):
             if line.strip() and line.split()[0].startswith(prefix)]
 
 
+def _stop_up_processes(prefix):
+    """`lab.py up` runs in the root namespace and records its pid in /run; stop the ones
+    whose namespaces match prefix (by their recorded pid only) and drop stale pid files."""
+    if not os.path.isdir(RUN_DIR):
+        return
+    rundir = RUN_DIR
+    for fn in os.listdir(rundir):
+        if not fn.endswith(".pid"):
+            continue
+        token = fn[:-len(".pid")]
+        if not f"{NS_PREFIX}{token}-".startswith(prefix):
+            continue
+        path = os.path.join(rundir, fn)
+        try:
+            with open(path) as f:
+                pid = int(f.read())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                mine = b"lab.py" in f.read() and pid != os.getpid()
+            if mine:
+                os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 def cleanup(prefix=NS_PREFIX, quiet=False):
     """Kill every process inside namespaces named prefix*, then delete those namespaces
     (which deletes their veths and bridges). Returns the namespaces removed."""
     assert prefix.startswith(NS_PREFIX), f"refusing to clean up outside {NS_PREFIX}*"
+    _stop_up_processes(prefix)
     names = lab_namespaces(prefix)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         pids = []
@@ -709,8 +756,17 @@ def run_test(token, fn):
 # ---------------------------------------------------------------------------------------
 # Command line: up / down / cleanup
 # ---------------------------------------------------------------------------------------
+RUN_DIR = "/run/shipworm-lab"       # <token>.lock (one live Lab per prefix), <token>.pid (`up`)
+
+
+def _lockfile(token):
+    os.makedirs(RUN_DIR, exist_ok=True)
+    return f"{RUN_DIR}/{token}.lock"
+
+
 def _pidfile(token):
-    return f"/run/shipworm-lab-{token}.pid"
+    os.makedirs(RUN_DIR, exist_ok=True)
+    return f"{RUN_DIR}/{token}.pid"
 
 
 def cmd_up(args):
@@ -783,6 +839,8 @@ def main():
     down.add_argument("--prefix", default="man")
     cl = sub.add_parser("cleanup", help="remove leftover lab namespaces by prefix")
     cl.add_argument("--prefix", default=NS_PREFIX, help=f"namespace prefix (default {NS_PREFIX})")
+    cl.add_argument("--force", action="store_true",
+                    help="also remove topologies of runs that are still alive")
     args = ap.parse_args()
     if args.cmd == "up":
         try:
@@ -795,7 +853,21 @@ def main():
         if os.geteuid() != 0:
             sys.exit("cleanup needs root")
         prefix = args.prefix if args.prefix.startswith(NS_PREFIX) else NS_PREFIX + args.prefix
-        removed = cleanup(prefix)
+        removed = []
+        tokens = sorted({ns[len(NS_PREFIX):].split("-")[0] for ns in lab_namespaces(prefix)})
+        for token in tokens:
+            sub_prefix = f"{NS_PREFIX}{token}-"
+            if not sub_prefix.startswith(prefix) and not prefix.startswith(sub_prefix):
+                continue
+            with open(_lockfile(token), "w") as lk:
+                try:
+                    fcntl.flock(lk, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if not args.force:
+                        log(f"{sub_prefix}* belongs to a running test or `up`; "
+                            "leaving it (use --force, or `down`)")
+                        continue
+                removed += cleanup(prefix if prefix.startswith(sub_prefix) else sub_prefix)
         if not removed:
             log(f"nothing to clean up for {prefix}*")
 
