@@ -151,6 +151,8 @@ def symmetric(lab, check):
                                                 ("full-cone", True), ("full-cone", False))):
         ns_sym = lab.nat("symmetric")
         ns_peer = lab.nat(peer_kind)
+        lab.capture(ns_sym, "wan")
+        lab.capture(ns_peer, "wan")
         s_c = lab.client(f"s{i}", behind=ns_sym)
         p_c = lab.client(f"p{i}", behind=ns_peer)
         a_sym, _ = qualify(lab, check, s_c, ns_sym)
