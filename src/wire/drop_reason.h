@@ -32,8 +32,7 @@ namespace shipworm::wire {
   X(kRaBadMtuOption, "ra_bad_mtu_option")                                                    \
   X(kEchoBadCode, "echo_code_not_zero")                                                      \
   X(kEchoTruncated, "echo_truncated")                                                        \
-  X(kNotBubble, "not_bubble")                                                                \
-  X(kNotTeredoAddress, "not_teredo_address")
+  X(kNotBubble, "not_bubble")
 
 enum class DropReason : std::uint8_t {
 #define SHIPWORM_X(name, text) name,
