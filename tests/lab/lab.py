@@ -15,7 +15,7 @@ Command line:
 
     lab.py up [--nat KIND ...] [--impl miredo|shipworm] [--prefix TOKEN]
     lab.py down [--prefix TOKEN]
-    lab.py cleanup [--prefix PREFIX]
+    lab.py cleanup [--prefix PREFIX] [--force]
 
 Everything a Lab creates (namespaces ``swl-<token>-<role>``, the veths inside them, the
 processes running in them) is removed when the ``with`` block ends, also on exceptions,
@@ -53,6 +53,11 @@ PROBE_PORTS = (3478, 3479)
 V6_NET = "2001:db8:1::/64"
 SERVER_V6, RELAY_V6, NATIVE_V6 = "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::100"
 TEREDO_PREFIX = "2001::/32"
+
+# iproute2, nft and Miredo live in sbin; make sure we (and `ip netns exec`) find them.
+for _d in ("/usr/sbin", "/sbin"):
+    if _d not in os.environ.get("PATH", "").split(":"):
+        os.environ["PATH"] = os.environ.get("PATH", "/usr/bin:/bin") + ":" + _d
 
 NAT_KINDS = ["full-cone", "address-restricted", "port-restricted", "symmetric"]
 
@@ -797,7 +802,8 @@ def cmd_up(args):
         for h in lab.hosts.values():
             extra = f" kind={h.kind}" if isinstance(h, NatBox) else ""
             print(f"  {h.role:6} ip netns exec {h.ns} bash    # {' '.join(h.v4 + h.v6)}{extra}")
-        print(f"  e.g.   ip netns exec {lab.prefix}c1 ping -6 {NATIVE_V6}")
+        if clients:
+            print(f"  e.g.   ip netns exec {clients[0].ns} {PY} {HERE}/ping6.py {NATIVE_V6}")
         print(f"stop with Ctrl-C here, or: {sys.argv[0]} down --prefix {args.prefix}", flush=True)
         try:
             while True:
