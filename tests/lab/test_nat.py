@@ -144,6 +144,16 @@ def hairpin(lab, check):
     check.that(bool(got) and got[0]["from"].split(":")[0] == nat.ip,
                "the hairpinned datagram comes from the NAT's public address", got)
 
+    # Control: the same NAT kind without hairpin=True does not reflect.
+    plain = lab.nat("full-cone")
+    c3, c4 = lab.client("c3", behind=plain), lab.client("c4", behind=plain)
+    ag3, ag4 = lab.agent(c3), lab.agent(c4)
+    ip, port = ag3.probe(A1, P1)["seen"].split(":")
+    ag4.probe(A1, P1)
+    ag4.send(ip, port, "HAIRPIN")
+    got = ag3.recv(0.5)
+    check.that(got == [], "without hairpin=True nothing is reflected", got)
+
 
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else ""
