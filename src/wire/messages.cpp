@@ -56,7 +56,7 @@ bool write_ra_datagram(Writer& w, const RaDatagramParams& p) {
   RouterAdvertisementParams ra;
   ra.src = server_link_local(p.server);
   ra.dst = p.client_ll;
-  ra.prefix.prefix = teredo_prefix(p.server);
+  ra.prefix.prefix = teredo_prefix(p.server, p.prefix);
   ra.mtu = p.mtu;
   if (!write_router_advertisement(w, ra)) return false;
   if (auth) {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "wire/bytes.h"
+#include "wire/constants.h"
 #include "wire/encapsulation.h"
 #include "wire/router_discovery.h"
 
@@ -30,6 +31,7 @@ struct RaDatagramParams {
   std::uint8_t confirmation = 0;
   std::optional<SecureQualification> secure;
   std::optional<std::uint32_t> mtu = 1280;
+  std::uint32_t prefix = kTeredoPrefix;  // the service prefix of the advertised /64
 };
 // Server → client (RFC 4380 §5.3.2): [auth] origin RA with PIO 2001:0:<server>::/64.
 bool write_ra_datagram(Writer& w, const RaDatagramParams& p);

@@ -2,10 +2,13 @@
 
 namespace shipworm::wire {
 
-bool is_teredo(const Ipv6Address& a) { return load_u32(a.bytes, 0) == kTeredoPrefix; }
+bool is_teredo(const Ipv6Address& a, std::uint32_t prefix) {
+  return load_u32(a.bytes, 0) == prefix;
+}
 
-std::optional<TeredoAddress> TeredoAddress::from_ipv6(const Ipv6Address& a) {
-  if (!is_teredo(a)) return std::nullopt;
+std::optional<TeredoAddress> TeredoAddress::from_ipv6(const Ipv6Address& a,
+                                                      std::uint32_t prefix) {
+  if (!is_teredo(a, prefix)) return std::nullopt;
   const Bytes b = a.bytes;
   TeredoAddress t;
   t.server = Ipv4Address{load_u32(b, 4)};
@@ -15,9 +18,9 @@ std::optional<TeredoAddress> TeredoAddress::from_ipv6(const Ipv6Address& a) {
   return t;
 }
 
-Ipv6Address TeredoAddress::to_ipv6() const {
+Ipv6Address TeredoAddress::to_ipv6(std::uint32_t prefix) const {
   Ipv6Address a;
-  store_u32(a.bytes, 0, kTeredoPrefix);
+  store_u32(a.bytes, 0, prefix);
   store_u32(a.bytes, 4, server.value);
   store_u16(a.bytes, 8, flags);
   store_u16(a.bytes, 10, obfuscate_port(mapped.port));
@@ -50,9 +53,9 @@ Ipv6Address client_rs_link_local(bool cone) {
   return a;
 }
 
-Ipv6Address teredo_prefix(Ipv4Address server) {
+Ipv6Address teredo_prefix(Ipv4Address server, std::uint32_t prefix) {
   Ipv6Address a;
-  store_u32(a.bytes, 0, kTeredoPrefix);
+  store_u32(a.bytes, 0, prefix);
   store_u32(a.bytes, 4, server.value);
   return a;
 }

@@ -15,9 +15,11 @@ struct TeredoAddress {
   std::uint16_t flags = 0;
   Endpoint mapped;  // de-obfuscated
 
-  // nullopt unless the first 32 bits are the Teredo service prefix 2001:0000::/32.
-  static std::optional<TeredoAddress> from_ipv6(const Ipv6Address& a);
-  [[nodiscard]] Ipv6Address to_ipv6() const;
+  // nullopt unless the first 32 bits are the Teredo service prefix: 2001:0000::/32, or the
+  // prefix a server was configured with (Miredo's `Prefix` directive).
+  static std::optional<TeredoAddress> from_ipv6(const Ipv6Address& a,
+                                                std::uint32_t prefix = kTeredoPrefix);
+  [[nodiscard]] Ipv6Address to_ipv6(std::uint32_t prefix = kTeredoPrefix) const;
 
   [[nodiscard]] bool cone() const { return (flags & kFlagCone) != 0; }
   // The 12 RFC 5991 random bits, in place (mask 0x3CFF).
@@ -30,8 +32,8 @@ struct TeredoAddress {
   auto operator<=>(const TeredoAddress&) const = default;
 };
 
-// True if the address lies in 2001:0000::/32 (RFC 4380 §2.6).
-bool is_teredo(const Ipv6Address& a);
+// True if the address lies in 2001:0000::/32 (RFC 4380 §2.6), or in `prefix`/32.
+bool is_teredo(const Ipv6Address& a, std::uint32_t prefix = kTeredoPrefix);
 
 // RFC 5991 §3.1 flags: C as given, z/U/G zero, the 12 random bits taken from `random`
 // (which must come from a CSPRNG, RFC 5991 §4).
@@ -56,6 +58,6 @@ Ipv6Address client_rs_link_local(bool cone);
 
 // The Teredo client prefix 2001:0:<server>::/64 (RFC 4380 §2.12) as an address with a zero
 // node identifier.
-Ipv6Address teredo_prefix(Ipv4Address server);
+Ipv6Address teredo_prefix(Ipv4Address server, std::uint32_t prefix = kTeredoPrefix);
 
 }  // namespace shipworm::wire

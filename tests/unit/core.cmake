@@ -1,0 +1,5 @@
+shipworm_unit_test(core_tests
+  SOURCES
+    core_rate_limiter_test.cpp
+    core_server_engine_test.cpp
+  LIBS shipworm_core shipworm_wire)
