@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Generates the seed corpus of the fuzz targets: fuzz/corpus/<target>/<name>.bin.
+
+The seeds are the test vectors of shared/rfc-checklist.md §10 (a real RS with authentication,
+an RA datagram laid out as Miredo's server sends it, bubbles, echo, every RFC 6081 trailer)
+plus truncated and out-of-rule variants, so each fuzzer starts from valid packets and from
+each early-exit path. Python standard library only; the output is deterministic.
+
+  python3 fuzz/make_corpus.py           # rewrite fuzz/corpus/
+  python3 fuzz/make_corpus.py --check   # exit 1 if the checked-in corpus is out of date
+"""
+
+import argparse
+import hashlib
+import hmac
+import ipaddress
+import pathlib
+import struct
+import sys
+
+CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
+
+# --- primitives -----------------------------------------------------------------------------
+
+
+def v6(text):
+    return ipaddress.IPv6Address(text).packed
+
+
+def v4(text):
+    return int(ipaddress.IPv4Address(text))
+
+
+def csum16(data, initial=0):
+    if len(data) % 2:
+        data += b"\0"
+    s = initial + sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def icmpv6_checksum(src, dst, message):
+    pseudo = src + dst + struct.pack("!IxxxB", len(message), 58)
+    return ~csum16(pseudo + message) & 0xFFFF
+
+
+def ipv6(src, dst, next_header, hop_limit, payload, payload_length=None, tc_flow=0):
+    plen = len(payload) if payload_length is None else payload_length
+    return struct.pack("!IHBB", (6 << 28) | tc_flow, plen, next_header, hop_limit) + src + dst + payload
+
+
+def icmpv6(src, dst, hop_limit, icmp_type, code, body, bad_checksum=False):
+    msg = struct.pack("!BBH", icmp_type, code, 0) + body
+    c = icmpv6_checksum(src, dst, msg)
+    if bad_checksum:
+        c ^= 0x0101
+    msg = msg[:2] + struct.pack("!H", c) + msg[4:]
+    return ipv6(src, dst, 58, hop_limit, msg)
+
+
+def auth(nonce, confirmation=0, client_id=b"", auth_value=b""):
+    return struct.pack("!HBB", 1, len(client_id), len(auth_value)) + client_id + auth_value + nonce + bytes([confirmation])
+
+
+def origin(port, address):
+    return struct.pack("!HHI", 0, port ^ 0xFFFF, v4(address) ^ 0xFFFFFFFF)
+
+
+def teredo_hmac(key, nonce, confirmation, origin_raw, packet):
+    return hmac.new(key, nonce + bytes([confirmation]) + origin_raw + packet, hashlib.sha1).digest()
+
+
+def secure_auth(key, client_id, nonce, confirmation, origin_raw, packet):
+    value = teredo_hmac(key, nonce, confirmation, origin_raw, packet)
+    return auth(nonce, confirmation, client_id, value)
+
+
+# --- RFC 4380 / 4861 messages ----------------------------------------------------------------
+
+ALL_ROUTERS = v6("ff02::2")
+ALL_NODES = v6("ff02::1")
+CLIENT_LL = v6("fe80::ffff:ffff:ffff")  # RFC 4380 §5.2.1, C = 0 (Miredo, Windows)
+CLIENT_LL_CONE = v6("fe80::8000:ffff:ffff:fffd")
+SERVER = "65.54.227.120"
+SERVER_LL = v6("fe80::8000:f227:bec9:1c87")  # server_link_local(65.54.227.120), §10.2
+CLIENT = v6("2001:0:4136:e378:8000:63bf:3fff:fdd2")  # 192.0.2.45:40000 behind 65.54.227.120
+PEER_A = v6("2001:0:cb00:7178:0:efff:3fff:fdfe")  # RFC 6081 §3.1 Fig. 2
+PEER_B = v6("2001:0:c633:6476:0:dfff:3fff:fdf5")
+NATIVE = v6("2001:db8::1")
+NONCE = bytes.fromhex("0102030405060708")
+KEY = b"teredo-test-secret"  # fuzz_classify verifies with this key
+
+
+def rs(src, options=b"", hop_limit=255, code=0):
+    return icmpv6(src, ALL_ROUTERS, hop_limit, 133, code, b"\0\0\0\0" + options)
+
+
+def ra_body(pio=True, mtu=1280, extra=b"", prefix_options=1):
+    body = struct.pack("!BBHII", 0, 0, 0, 0, 2000)  # as Miredo: only Retrans Timer set
+    for i in range(prefix_options if pio else 0):
+        prefix = v6("2001:0:4136:e378::") if i == 0 else v6("2001:db8:%x::" % i)
+        body += struct.pack("!BBBBIII", 3, 4, 64, 0x40, 0xFFFFFFFF, 0xFFFFFFFF, 0) + prefix
+    if mtu is not None:
+        body += struct.pack("!BBHI", 5, 1, 0, mtu)
+    return body + extra
+
+
+def ra(src=SERVER_LL, dst=CLIENT_LL, **kw):
+    hop_limit = kw.pop("hop_limit", 255)
+    return icmpv6(src, dst, hop_limit, 134, 0, ra_body(**kw))
+
+
+def echo(src, dst, request=True, ident=0x1234, seq=1, data=b"shipworm", code=0, hop_limit=64,
+         bad_checksum=False):
+    body = struct.pack("!HH", ident, seq) + data
+    return icmpv6(src, dst, hop_limit, 128 if request else 129, code, body, bad_checksum)
+
+
+def bubble(src, dst, hop_limit=64, payload_length=0):
+    return ipv6(src, dst, 59, hop_limit, b"", payload_length)
+
+
+# --- RFC 6081 trailers ----------------------------------------------------------------------
+
+T_NONCE = bytes.fromhex("0104") + bytes.fromhex("a1b2c3d4")
+T_ND_SOL = bytes.fromhex("0404" "00" "000000")
+T_ND_ADV = bytes.fromhex("0404" "01" "000000")
+T_RANDOM_PORT = bytes.fromhex("0502") + struct.pack("!H", 1201)  # §6.4 Echo Test prediction
+T_RANDOM_PORT_IANA = bytes.fromhex("0202") + struct.pack("!H", 1201)
+T_ALT_1 = bytes.fromhex("0308" "0000" "c0a80100" "0fff")  # 192.168.1.0:4095 (§10.3)
+T_ALT_4 = bytes.fromhex("031a" "0000") + b"".join(
+    struct.pack("!IH", v4(f"192.168.1.{i}"), 3544 + i) for i in range(4))
+T_UNKNOWN_DISCARD = bytes.fromhex("4102abcd")
+T_UNKNOWN_SKIP = bytes.fromhex("8102abcd")
+T_MALFORMED = bytes.fromhex("0103abcd")  # length 3, only 2 bytes left
+
+
+def self_test():
+    """The vectors of rfc-checklist.md §10 that the generator can check about itself."""
+    expected_rs = bytes.fromhex(
+        "6000000000083afffe800000000000000000ffffffffffffff020000000000000000000000000002"
+        "85007d3700000000")
+    assert rs(CLIENT_LL) == expected_rs, rs(CLIENT_LL).hex()
+    assert rs(v6("fe80::8000:5445:5245:444f"))[42:44] == bytes.fromhex("125d")
+    assert rs(CLIENT_LL_CONE)[42:44] == bytes.fromhex("fd38")
+    assert auth(NONCE) == bytes.fromhex("00010000010203040506070800")
+    assert teredo_hmac(KEY, NONCE, 0, b"", expected_rs).hex() == \
+        "105be706cbcdbd3cf457d91d6f65a357a3587d01"
+    assert origin(337, "1.2.3.4") == bytes.fromhex("0000FEAEFEFDFCFB")
+    assert origin(40000, "192.0.2.45") == bytes.fromhex("000063BF3FFFFDD2")
+    assert origin(3544, SERVER) == bytes.fromhex("0000F227BEC91C87")
+    assert CLIENT[8:] == bytes.fromhex("800063bf3ffffdd2")
+
+
+def build():
+    self_test()
+    c = {}
+
+    rs_plain = rs(CLIENT_LL)
+    rs_cone = rs(CLIENT_LL_CONE)
+    rs_miredo_id = rs(v6("fe80::8000:5445:5245:444f"))
+    rs_auth = auth(NONCE) + rs_plain
+    rs_auth_cone = auth(NONCE) + rs_cone
+    rs_secure = secure_auth(KEY, b"client-1", NONCE, 0, b"", rs_plain) + rs_plain
+
+    ra_pkt = ra()
+    mapping = origin(40000, "192.0.2.45")
+    ra_miredo = auth(NONCE) + mapping + ra_pkt  # RFC 4380 §5.3.2: nonce echoed, then origin
+    ra_secure = secure_auth(KEY, b"client-1", NONCE, 0, mapping, ra_pkt) + mapping + ra_pkt
+    ra_origin_only = mapping + ra_pkt
+
+    echo_req = echo(CLIENT, NATIVE)
+    echo_rep = echo(NATIVE, CLIENT, request=False)
+    bubble_direct = bubble(PEER_A, PEER_B)
+    bubble_discovery = bubble(CLIENT, ALL_NODES, hop_limit=1)
+    all_trailers = T_NONCE + T_ALT_1 + T_ND_SOL + T_RANDOM_PORT
+
+    c["fuzz_classify"] = {
+        "rs_plain": rs_plain,
+        "rs_auth": rs_auth,
+        "rs_auth_cone": rs_auth_cone,
+        "rs_auth_secure": rs_secure,
+        "ra_miredo": ra_miredo,
+        "ra_secure": ra_secure,
+        "ra_origin_only": ra_origin_only,
+        "ra_confirmation": auth(NONCE, 1) + mapping + ra_pkt,
+        "bubble_direct": bubble_direct,
+        "bubble_indirect": origin(4096, "192.0.2.1") + bubble_direct,
+        "bubble_discovery_trailers": bubble_discovery + T_NONCE + T_ND_SOL,
+        "bubble_all_trailers": bubble_direct + all_trailers,
+        "bubble_trailer_discard": bubble_direct + T_UNKNOWN_DISCARD,
+        "bubble_trailer_malformed": bubble_direct + T_NONCE + T_MALFORMED,
+        "echo_request": echo_req,
+        "echo_reply_with_origin": origin(3544, "203.0.113.1") + echo_rep,
+        "echo_request_trailers": echo_req + T_NONCE + T_RANDOM_PORT_IANA,
+        "trunc_ra_1": ra_miredo[:1],
+        "trunc_ra_in_auth": ra_miredo[:12],
+        "trunc_ra_in_origin": ra_miredo[:18],
+        "trunc_ra_in_ipv6_header": ra_miredo[:13 + 8 + 39],
+        "trunc_ra_last_byte": ra_miredo[:-1],
+        "trunc_rs_secure_in_value": rs_secure[:20],
+        "order_origin_then_auth": mapping + auth(NONCE) + rs_plain,
+        "order_two_auth": auth(NONCE) + auth(NONCE) + rs_plain,
+        "unknown_encapsulation": bytes.fromhex("4500001c") + bytes(24),
+        "bad_version_after_auth": auth(NONCE) + bytes.fromhex("4500") + bytes(38),
+    }
+
+    bad_version = bytearray(rs_plain)
+    bad_version[0] = 0x40
+    c["fuzz_ipv6"] = {
+        "rs": rs_plain,
+        "ra": ra_pkt,
+        "echo": echo_req,
+        "bubble": bubble_direct,
+        "bubble_trailers": bubble_direct + all_trailers,
+        "tc_flow_label": ipv6(CLIENT, NATIVE, 59, 64, b"", tc_flow=0xAB12345),
+        "trunc_39": rs_plain[:39],
+        "bad_version": bytes(bad_version),
+        "length_exceeds": rs_plain[:-1],
+    }
+
+    c["fuzz_icmpv6_echo"] = {
+        "request": echo_req,
+        "reply": echo_rep,
+        "request_no_data": echo(CLIENT, NATIVE, data=b""),
+        "request_odd_length": echo(CLIENT, NATIVE, data=b"odd"),
+        "request_trailers": echo_req + T_NONCE,
+        "bad_checksum": echo(CLIENT, NATIVE, bad_checksum=True),
+        "code_1": echo(CLIENT, NATIVE, code=1),
+        "truncated_icmp": icmpv6(CLIENT, NATIVE, 64, 128, 0, b"\x12\x34"),
+        "icmp_header_only": icmpv6(CLIENT, NATIVE, 64, 128, 0, b""),
+        "not_echo_rs": rs_plain,
+        "not_icmp_bubble": bubble_direct,
+    }
+
+    slla = bytes.fromhex("0101") + bytes.fromhex("020000000001")
+    c["fuzz_router_solicitation"] = {
+        "rs": rs_plain,
+        "rs_cone": rs_cone,
+        "rs_miredo_ll": rs_miredo_id,
+        "rs_slla": rs(CLIENT_LL, slla),
+        "rs_unspecified_slla": rs(bytes(16), slla),
+        "rs_unspecified": rs(bytes(16)),
+        "rs_hop_limit_64": rs(CLIENT_LL, hop_limit=64),
+        "rs_code_1": rs(CLIENT_LL, code=1),
+        "rs_option_zero_length": rs(CLIENT_LL, bytes.fromhex("0100") + bytes(6)),
+        "rs_option_truncated": rs(CLIENT_LL, bytes.fromhex("0102") + bytes(6)),
+        "rs_option_one_byte": rs(CLIENT_LL, b"\x01"),
+    }
+
+    c["fuzz_router_advertisement"] = {
+        "ra_miredo": ra_pkt,
+        "ra_no_mtu": ra(mtu=None),
+        "ra_no_pio": ra(pio=False),
+        "ra_two_pio": ra(prefix_options=2),
+        "ra_unknown_option": ra(extra=bytes.fromhex("1f01") + bytes(6)),
+        "ra_slla": ra(extra=bytes.fromhex("0101") + bytes.fromhex("020000000001")),
+        "ra_two_mtu": ra(extra=struct.pack("!BBHI", 5, 1, 0, 1400)),
+        "ra_bad_pio_length": icmpv6(SERVER_LL, CLIENT_LL, 255, 134, 0,
+                                    ra_body(pio=False, mtu=None) + bytes.fromhex("0303") + bytes(22)),
+        "ra_bad_prefix_length": icmpv6(SERVER_LL, CLIENT_LL, 255, 134, 0,
+                                       ra_body(pio=False, mtu=None) +
+                                       struct.pack("!BBBBIII", 3, 4, 129, 0x40, 1, 1, 0) + bytes(16)),
+        "ra_bad_mtu_length": ra(mtu=None, extra=bytes.fromhex("0502") + bytes(14)),
+        "ra_not_link_local": ra(src=v6("2001:db8::53")),
+        "ra_hop_limit_64": ra(hop_limit=64),
+        "ra_short": icmpv6(SERVER_LL, CLIENT_LL, 255, 134, 0, bytes(8)),
+    }
+
+    c["fuzz_auth_header"] = {
+        "minimal": auth(NONCE),
+        "minimal_then_rs": rs_auth,
+        "secure": rs_secure[:13 + 8 + 20],
+        "confirmation": auth(NONCE, 1),
+        "trunc_12": auth(NONCE)[:12],
+        "lengths_exceed": bytes.fromhex("0001ffff") + NONCE + b"\0",
+        "wrong_magic": bytes.fromhex("0002") + auth(NONCE)[2:],
+    }
+
+    c["fuzz_origin_indication"] = {
+        "rfc4380_337_1.2.3.4": origin(337, "1.2.3.4"),
+        "40000_192.0.2.45": mapping,
+        "3544_server": origin(3544, SERVER),
+        "then_ra": ra_origin_only,
+        "trunc_7": mapping[:7],
+        "wrong_magic": bytes.fromhex("0001") + mapping[2:],
+    }
+
+    c["fuzz_trailers"] = {
+        "nonce": T_NONCE,
+        "nd_solicitation": T_ND_SOL,
+        "nd_advertisement": T_ND_ADV,
+        "nd_unknown_value": bytes.fromhex("0404" "02" "000000"),
+        "random_port": T_RANDOM_PORT,
+        "random_port_iana": T_RANDOM_PORT_IANA,
+        "alternate_1": T_ALT_1,
+        "alternate_4": T_ALT_4,
+        "alternate_bad_length": bytes.fromhex("0309") + bytes(9),
+        "nonce_bad_length": bytes.fromhex("0103") + bytes(3),
+        "unknown_discard": T_UNKNOWN_DISCARD,
+        "unknown_skip": T_UNKNOWN_SKIP,
+        "malformed_runs_past_end": T_MALFORMED,
+        "single_byte": b"\x01",
+        "all": all_trailers + T_UNKNOWN_SKIP,
+        "duplicates": T_NONCE + bytes.fromhex("0104deadbeef") + T_RANDOM_PORT + T_RANDOM_PORT_IANA,
+        "skip_then_discard": T_UNKNOWN_SKIP + T_UNKNOWN_DISCARD,
+        "valid_then_malformed": T_NONCE + T_ND_ADV + T_MALFORMED,
+    }
+
+    addresses = [
+        "2001:0000:4136:e378:8000:63bf:3fff:fdd2",  # §10.1, C = 1
+        "2001:0:cb00:7178:0:efff:3fff:fdfe",
+        "2001:0:c633:6476:0:dfff:3fff:fdf5",
+        "2001:0:cb00:7178:0:f000:39cc:9b89",
+        "2001:0:cb00:7178:0:efff:39cc:9b89",
+        "2001:0:4136:e378:285c:63bf:3fff:fdd2",  # RFC 5991 random flags
+        "2001:0:4136:e378:bcff:63bf:3fff:fdd2",  # all C/random bits
+        "2001:0:4136:e378:4000:63bf:3fff:fdd2",  # z bit set: not RFC 5991 compliant
+    ]
+    c["fuzz_teredo_address"] = {f"bin_{i}": v6(a) for i, a in enumerate(addresses)}
+    c["fuzz_teredo_address"].update({
+        "bin_not_teredo": v6("2002:c000:22d::1"),
+        "bin_server_ll": SERVER_LL,
+        "text_teredo": addresses[0].encode(),
+        "text_canonical": b"2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "text_v4_mapped": b"::ffff:192.0.2.45",
+        "text_unspecified": b"::",
+        "text_ipv4": b"192.0.2.45",
+        "text_bad": b"2001:::1",
+        # Regressions: inet_pton stops at a NUL, so these once parsed (fixed in ip_address.cpp).
+        "text_ipv4_embedded_nul": b"192.0.2.45\0\0\0\0",
+        "text_ipv6_embedded_nul": b"::1\0garbage",
+    })
+
+    c["fuzz_bubble"] = {
+        "direct": bubble_direct,
+        "discovery": bubble_discovery,
+        "with_trailers": bubble_direct + all_trailers,
+        "with_discard_trailer": bubble_direct + T_UNKNOWN_DISCARD,
+        "payload_length_nonzero": bubble(PEER_A, PEER_B, payload_length=8) + bytes(8),
+        "not_bubble_echo": echo_req,
+    }
+    return c
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument("--out", type=pathlib.Path, default=CORPUS, help="corpus root")
+    args = parser.parse_args()
+
+    corpus = build()
+    stale = []
+    for target, seeds in sorted(corpus.items()):
+        directory = args.out / target
+        wanted = {f"{name}.bin": data for name, data in seeds.items()}
+        present = {p.name for p in directory.glob("*")} if directory.is_dir() else set()
+        if args.check:
+            stale += [f"{target}/{n}" for n in sorted(present - wanted.keys())]
+            stale += [f"{target}/{n}" for n, d in sorted(wanted.items())
+                      if n not in present or (directory / n).read_bytes() != d]
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in present - wanted.keys():
+            (directory / name).unlink()
+        for name, data in wanted.items():
+            (directory / name).write_bytes(data)
+    if args.check:
+        if stale:
+            print("make_corpus: out of date:", *stale, sep="\n  ", file=sys.stderr)
+            return 1
+        print(f"make_corpus: {sum(map(len, corpus.values()))} seeds in {len(corpus)} targets are current")
+        return 0
+    print(f"make_corpus: wrote {sum(map(len, corpus.values()))} seeds for {len(corpus)} targets to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
