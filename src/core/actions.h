@@ -12,6 +12,9 @@
 
 namespace shipworm::core {
 
+struct ClientStatus;   // client_types.h
+struct AddressChange;  // client_types.h
+
 class ActionSink {
  public:
   virtual ~ActionSink() = default;
@@ -19,6 +22,10 @@ class ActionSink {
   virtual void send_udp(const wire::Endpoint& to, wire::Bytes payload) = 0;
   // Deliver an IPv6 packet to the local host / native side (the TUN device).
   virtual void write_tun(wire::Bytes ipv6_packet) = 0;
+  // Client only: the connectivity state changed (logged with its cause; status output).
+  virtual void state_changed(const ClientStatus& /*status*/) {}
+  // Client only: configure the new Teredo address, withdraw the old one.
+  virtual void address_changed(const AddressChange& /*change*/) {}
 };
 
 }  // namespace shipworm::core
