@@ -3,5 +3,6 @@ shipworm_unit_test(core_tests
     core_rate_limiter_test.cpp
     core_server_engine_test.cpp
     core_qualification_test.cpp
+    core_maintenance_test.cpp
     core_peer_table_test.cpp
   LIBS shipworm_core shipworm_wire)
