@@ -1,0 +1,245 @@
+#include "daemon/server_daemon.h"
+
+#include <linux/capability.h>
+
+#include <csignal>
+
+#include <array>
+#include <memory>
+
+#include "core/server_engine.h"
+#include "os/linux/capabilities.h"
+#include "os/linux/csprng.h"
+#include "os/linux/datagram_batch.h"
+#include "os/linux/event_loop.h"
+#include "os/linux/raw_ipv6_socket.h"
+#include "os/linux/sd_notify.h"
+#include "os/linux/udp_socket.h"
+#include "wire/teredo_address.h"
+
+namespace shipworm::daemon {
+namespace {
+
+using core::ServerEngine;
+using core::ServerOutput;
+using wire::Endpoint;
+using wire::Ipv4Address;
+
+ConfigResult load(const ServerRunOptions& o) {
+  return o.config_path ? load_config_file(*o.config_path, Role::server, o.overrides)
+                       : config_from_overrides(Role::server, o.overrides);
+}
+
+void print_problems(const ConfigResult& r, Logger& log) {
+  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
+  for (const auto& e : r.errors) log.error("{}", e.to_string());
+}
+
+core::ServerEngineConfig engine_config(const ServerConfig& c, std::uint64_t hash_key) {
+  core::ServerEngineConfig e;
+  e.primary = c.primary;
+  e.secondary = c.secondary;
+  e.prefix = c.prefix;
+  e.mtu = c.mtu;
+  if (c.max_icmp_payload == 0) {
+    e.max_icmpv6_payload.reset();
+  } else {
+    e.max_icmpv6_payload = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.max_icmp_payload, 0xffff));
+  }
+  // Per source IPv4 address; a burst of two seconds' worth.
+  e.rs_limit = {static_cast<double>(c.rate_limit_rs), 2.0 * c.rate_limit_rs};
+  e.forward_limit = {static_cast<double>(c.rate_limit_forward), 2.0 * c.rate_limit_forward};
+  e.hash_key = hash_key;
+  return e;
+}
+
+class ServerDaemon {
+ public:
+  ServerDaemon(Logger& log, os::EventLoop& loop, ServerRunOptions options)
+      : log_(log), loop_(loop), options_(std::move(options)) {}
+
+  // Opens the sockets for `config` and swaps them in; on failure nothing changes.
+  bool apply(const ServerConfig& config) {
+    std::array<std::optional<os::UdpSocket>, 2> socks;
+    const bool same_addresses = engine_ && config.primary == config_.primary &&
+                                config.secondary == config_.secondary;
+    if (!same_addresses) {
+      const Ipv4Address addrs[2] = {config.primary, config.secondary};
+      for (std::size_t i = 0; i < 2; ++i) {
+        auto s = os::UdpSocket::open({addrs[i], wire::kTeredoPort});
+        if (!s) {
+          log_.error("cannot serve on {}:{}: {} (both server addresses must be configured on "
+                     "this host: RFC 4380 §5.3)",
+                     addrs[i].to_string(), wire::kTeredoPort, s.error().message());
+          return false;
+        }
+        socks[i].emplace(std::move(s.value()));
+      }
+    }
+    if (!raw_) {
+      auto raw = os::RawIpv6Socket::open();
+      if (!raw) {
+        log_.error("{}", raw.error().message());
+        return false;
+      }
+      raw_.emplace(std::move(raw.value()));
+    }
+    // The engine is stateless but for its rate limiters: a reload simply starts a new one.
+    // Counters carry over so that status and metrics stay monotonic.
+    auto engine = std::make_unique<ServerEngine>(engine_config(config, os::random_value<std::uint64_t>()));
+    if (engine_) engine->restore_counters(engine_->counters());
+    engine_ = std::move(engine);
+    config_ = config;
+    if (!same_addresses) {
+      for (std::size_t i = 0; i < 2; ++i) {
+        if (socks_[i]) (void)loop_.remove(socks_[i]->fd());
+        socks_[i] = std::move(socks[i]);
+        const auto st = loop_.add(socks_[i]->fd(), [this, i] { on_readable(i); });
+        if (!st) {
+          log_.error("{}", st.error().message());
+          return false;
+        }
+      }
+      log_.notice("serving on {}:{} and {}:{}, prefix {}/64, MTU {}", config.primary.to_string(),
+                  wire::kTeredoPort, config.secondary.to_string(), wire::kTeredoPort,
+                  wire::teredo_prefix(config.primary, config.prefix).to_string(), config.mtu);
+    }
+    return true;
+  }
+
+  void reload() {
+    os::SdNotify::reloading();
+    auto r = load(options_);
+    print_problems(r, log_);
+    if (!r.ok()) {
+      log_.error("reload: configuration rejected; still serving with the previous one");
+    } else if (apply(*r.config->server())) {
+      log_.notice("reload: configuration applied");
+      log_.set_level(r.config->server()->common.log_level);
+    }
+    os::SdNotify::ready();
+  }
+
+  void log_counters() const {
+    const auto& c = engine_->counters();
+    log_.notice("datagrams {}, RS {}, RA {}, forwarded to Teredo {}, to IPv6 {}, echo {}, "
+                "dropped {}",
+                c.datagrams, c.rs_received, c.ra_sent, c.forwarded_teredo, c.forwarded_native,
+                c.echo_replies, c.total_dropped() + truncated_ + send_failures_);
+    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+      if (c.malformed[i] != 0) {
+        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
+                    c.malformed[i]);
+      }
+    }
+    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i] != 0) {
+        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ServerDrop>(i)),
+                    c.dropped[i]);
+      }
+    }
+    if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
+    if (send_failures_ != 0) log_.notice("  send failures: {}", send_failures_);
+  }
+
+ private:
+  void on_readable(std::size_t i) {
+    // Bounded work per wakeup so the other socket and signals are served too.
+    for (int round = 0; round < 4; ++round) {
+      const auto r = socks_[i]->recv_batch(rx_);
+      if (r.count == 0) break;
+      const auto now = os::EventLoop::now();
+      for (std::size_t k = 0; k < rx_.size(); ++k) {
+        const os::Datagram& d = rx_[k];
+        if (d.truncated) {
+          ++truncated_;
+          continue;
+        }
+        const ServerOutput out =
+            engine_->on_datagram(now, {d.peer, socks_[i]->local_endpoint().address, rx_.payload(k)});
+        if (out.kind == ServerOutput::Kind::kUdp) {
+          const std::size_t j = out.from == config_.primary ? 0 : 1;
+          if (tx_[j].full()) flush(j);
+          if (!tx_[j].push(out.to, out.payload)) ++send_failures_;
+        } else if (out.kind == ServerOutput::Kind::kIpv6) {
+          if (!raw_->send(out.payload).ok()) ++send_failures_;
+        }
+      }
+      flush(0);
+      flush(1);
+      if (rx_.size() < rx_.capacity()) break;
+    }
+  }
+
+  void flush(std::size_t j) {
+    if (tx_[j].empty()) return;
+    const auto r = socks_[j]->send_batch(tx_[j]);
+    send_failures_ += r.dropped;
+    // A full send buffer means we are overloaded: drop the rest rather than block (UDP).
+    if (r.blocked) send_failures_ += tx_[j].size() - r.next;
+    tx_[j].clear();
+  }
+
+  Logger& log_;
+  os::EventLoop& loop_;
+  ServerRunOptions options_;
+  ServerConfig config_;
+  std::unique_ptr<ServerEngine> engine_;
+  std::array<std::optional<os::UdpSocket>, 2> socks_;
+  std::optional<os::RawIpv6Socket> raw_;
+  // The server's messages are small; 64 KiB slots never truncate, and untouched pages of
+  // these buffers never become resident.
+  os::DatagramBatch rx_{32};
+  std::array<os::DatagramBatch, 2> tx_{os::DatagramBatch{32}, os::DatagramBatch{32}};
+  std::uint64_t truncated_ = 0;
+  std::uint64_t send_failures_ = 0;
+};
+
+}  // namespace
+
+int run_server(const ServerRunOptions& options) {
+  Logger boot;
+  const auto r = load(options);
+  print_problems(r, boot);
+  if (!r.ok()) return 2;
+  const ServerConfig& config = *r.config->server();
+
+  LogOptions lo;
+  lo.level = config.common.log_level;
+  lo.syslog_facility = config.common.syslog_facility;
+  lo.ident = "shipworm-server";
+  Logger log(lo);
+
+  auto loop = os::EventLoop::create();
+  if (!loop) {
+    log.error("{}", loop.error().message());
+    return 1;
+  }
+  ServerDaemon daemon(log, *loop.value(), options);
+  if (!daemon.apply(config)) return 1;
+
+  // Everything privileged is open: keep only what a reload to new addresses needs.
+  os::PrivilegeDrop drop;
+  drop.keep = {CAP_NET_BIND_SERVICE};
+  if (const auto st = os::drop_privileges(drop); !st) {
+    log.warning("could not drop privileges: {}", st.error().message());
+  }
+
+  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
+  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
+  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
+  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
+  os::SdNotify::ready();
+  os::SdNotify::status("serving");
+  const auto st = loop.value()->run();
+  os::SdNotify::stopping();
+  daemon.log_counters();
+  if (!st) {
+    log.error("{}", st.error().message());
+    return 1;
+  }
+  log.notice("stopped");
+  return 0;
+}
+
+}  // namespace shipworm::daemon

@@ -1,0 +1,10 @@
+# daemon/ layer: configuration parser, logging, and the check-config command end to end.
+shipworm_unit_test(daemon_tests
+  SOURCES
+    daemon_config_test.cpp
+    daemon_log_test.cpp
+  LIBS shipworm_daemon shipworm_wire)
+
+shipworm_unit_test(daemon_cli_tests SOURCES daemon_check_config_cli_test.cpp)
+target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_BINARY="$<TARGET_FILE:shipworm>")
+add_dependencies(daemon_cli_tests shipworm)
