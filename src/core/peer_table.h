@@ -188,6 +188,18 @@ class PeerTable {
     return lru_[trusted ? 1 : 0].tail;
   }
 
+  // The most recently used entry of the given class matching `pred(const Peer&)`, or
+  // kNoPeer: a walk of that class's LRU list, O(entries of the class). For rare lookups by
+  // another key than the address, e.g. a client matching a bubble whose IPv6 source is a
+  // Miredo link-local address to the pending peer by its mapping.
+  template <class Pred>
+  [[nodiscard]] PeerId find_if(bool trusted, Pred&& pred) const {
+    for (PeerId id = lru_[trusted ? 1 : 0].head; id != kNoPeer; id = entries_[id].next_) {
+      if (pred(entries_[id])) return id;
+    }
+    return kNoPeer;
+  }
+
   // --- queue of packets awaiting trust ---
   EnqueueResult enqueue(PeerId id, wire::Bytes packet);
   // Copies the oldest queued packet into `out` (which must hold queue_bytes_per_peer bytes)
