@@ -8,3 +8,5 @@ shipworm_unit_test(daemon_tests
 shipworm_unit_test(daemon_cli_tests SOURCES daemon_check_config_cli_test.cpp)
 target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_BINARY="$<TARGET_FILE:shipworm>")
 add_dependencies(daemon_cli_tests shipworm)
+target_compile_definitions(daemon_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -107,6 +107,17 @@ TEST(CheckConfigCli, RoleFlag) {
   EXPECT_EQ(run("check-config " + f.path() + " --role host").status, 2);
 }
 
+TEST(CheckConfigCli, ShippedExamplesAreValid) {
+  for (const char* role : {"client", "relay", "server"}) {
+    SCOPED_TRACE(role);
+    const std::string path = std::string(SHIPWORM_SOURCE_DIR) + "/packaging/examples/" + role + ".conf";
+    const auto r = run("check-config " + path);
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find(std::string(": OK (role ") + role), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  }
+}
+
 TEST(CheckConfigCli, MissingFileAndMissingArgument) {
   const auto r = run("check-config /nonexistent/x.conf");
   EXPECT_EQ(r.status, 2);

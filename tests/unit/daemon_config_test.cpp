@@ -5,6 +5,8 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -238,6 +240,16 @@ TEST(OurDirectives, KnownDirectivesAreListed) {
                         "ServerBindAddress", "ServerBindAddress2", "FallbackServer",
                         "RefreshInterval", "MaxIcmpPayload"}) {
     EXPECT_NE(std::find(all.begin(), all.end(), d), all.end()) << d;
+  }
+}
+
+TEST(OurDirectives, EveryDirectiveIsDocumented) {
+  std::ifstream in(std::string(SHIPWORM_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream doc;
+  doc << in.rdbuf();
+  for (const auto d : known_directives()) {
+    EXPECT_NE(doc.str().find("| `" + std::string(d) + "` |"), std::string::npos) << d;
   }
 }
 
