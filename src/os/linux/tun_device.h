@@ -1,0 +1,60 @@
+// The Teredo tunnel interface: a TUN device (Documentation/networking/tuntap.rst) carrying
+// bare IPv6 packets.
+//
+// Opened with IFF_TUN | IFF_NO_PI: layer 3, no 4-byte packet-information prefix, so a read
+// returns exactly one IPv6 packet and a write takes exactly one (the kernel learns the
+// protocol from the version nibble). Non-blocking, close-on-exec; not persistent, so the
+// interface disappears when the last descriptor closes (nothing to clean up after a crash).
+//
+// Multi-queue (IFF_MULTI_QUEUE): opening the same name again adds a queue; the kernel spreads
+// outgoing flows over queues by hash, so each worker thread can own one queue and one
+// SO_REUSEPORT socket (see docs/os-linux.md, "Workers").
+//
+// Addresses, routes, MTU and link state are set with Netlink, using ifindex().
+#pragma once
+
+#include <string>
+
+#include "os/linux/os_error.h"
+#include "os/linux/packet_batch.h"
+#include "os/linux/unique_fd.h"
+#include "wire/bytes.h"
+
+namespace shipworm::os {
+
+struct TunOptions {
+  // Interface name; empty lets the kernel choose ("tun0"...). A "%d" is replaced by the
+  // kernel with the first free number ("teredo%d").
+  std::string name;
+  bool multi_queue = false;
+};
+
+class TunDevice {
+ public:
+  static Result<TunDevice> open(const TunOptions& options = {});
+
+  [[nodiscard]] int fd() const { return fd_.get(); }
+  // The name the kernel gave the interface, and its index.
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] unsigned ifindex() const { return ifindex_; }
+
+  // One packet into `buffer`; count = its length. Nothing waiting is error EAGAIN.
+  IoResult read(wire::MutableBytes buffer);
+  // Reads packets until the batch is full or nothing is waiting, replacing its contents.
+  // count = packets read; error is set only if a read failed with something other than
+  // EAGAIN (packets read before it are kept).
+  IoResult read_batch(PacketBatch& batch);
+  // One packet; count = bytes written.
+  IoResult write(wire::Bytes packet);
+  // Writes packets [from, batch.size()), skipping ones the kernel refuses, stopping at EAGAIN.
+  BatchResult write_batch(const PacketBatch& batch, std::size_t from = 0);
+
+ private:
+  TunDevice(UniqueFd fd, std::string name, unsigned ifindex)
+      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+  UniqueFd fd_;
+  std::string name_;
+  unsigned ifindex_ = 0;
+};
+
+}  // namespace shipworm::os
