@@ -1,0 +1,175 @@
+// The Teredo client (RFC 4380 §5.2, RFC 5991, RFC 6081 §5.2), sans-I/O: qualification and
+// maintenance (qualification.h, maintenance.h) plus the data path between the Teredo UDP
+// socket and the TUN device, with the list of recent peers (peer_table.h).
+//
+// States (RFC 4380 §5.2.1 names) and transitions, each with a cause string:
+//   Initial --start()--> Starting
+//   Starting --qualified--> Qualified            (address_changed: none -> address)
+//   Starting --failed, next server untried--> Starting (failover, at once)
+//   Starting --failed, all servers failed--> Offline (retry after a bounded backoff)
+//   Offline --retry time--> Starting
+//   Qualified --mapping changed--> Qualified     (address_changed: old -> new)
+//   Qualified --server lost--> Starting (next server, at once; address_changed: old -> none)
+//
+// Data path, RFC 4380 §5.2.3 (reception) and §5.2.4 (transmission), rfc-checklist §2.4, §2.5:
+//   on_udp: RAs go to qualification/maintenance; from the server (primary:3544) indirect
+//     bubbles are answered with a direct bubble to the origin indication; from anyone else
+//     the IPv6 source decides: a matching ping nonce (case 2), a trusted entry with that
+//     mapping (case 1), a Teredo source whose embedded mapping is the UDP source (case 3),
+//     an RFC 6081 direct bubble echoing our nonce, a Miredo-style link-local bubble (answered
+//     by swapping source and destination, and trusting the pending peer with that mapping);
+//     anything else is case 6: dropped, or (option) a rate-limited ping test. Local discovery
+//     (cases 4 and 5, §5.2.8) is not implemented.
+//   on_tun: trusted and valid entry -> send (case 1); native destination -> queue + ping test
+//     via the server, 2 s x (1 + 3) (case 2, §5.2.9); Teredo destination -> queue + direct
+//     and indirect bubbles, 2 s x (1 + 3), at most 4 per 300 s (case 5, §5.2.6; the C bit is
+//     ignored per RFC 5991 §3.2 unless configured); unanswered -> ICMPv6 address unreachable
+//     to the sender for each queued packet (rate-limited, RFC 4443 §2.4(f)).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/actions.h"
+#include "core/client_random.h"
+#include "core/client_types.h"
+#include "core/maintenance.h"
+#include "core/peer_table.h"
+#include "core/qualification.h"
+#include "core/rate_limiter.h"
+#include "core/time.h"
+#include "wire/bytes.h"
+#include "wire/encapsulation.h"
+#include "wire/ip_address.h"
+#include "wire/teredo_address.h"
+
+namespace shipworm::core {
+
+// RFC 6081 §5.2 Nonce Trailers on indirect bubbles. Deployed RFC 4380-only nodes may read
+// trailing bytes as a length error, so by default they are sent only when they are needed:
+// when this client is behind a symmetric NAT. Echoing a peer's nonce in a direct bubble is
+// always done (that peer understands trailers).
+enum class NonceTrailerPolicy : std::uint8_t { kNever, kWhenSymmetric, kAlways };
+
+// RFC 4380 §5.2.3 case 6: a packet from an unknown non-Teredo source. CVE-2006-6266: running
+// a ping test for each such packet makes the client send to third parties on command.
+enum class UnsolicitedPolicy : std::uint8_t {
+  kDrop,      // default
+  kPingTest,  // drop the packet, but run a (rate-limited) ping test towards its source
+};
+
+struct ClientEngineConfig {
+  std::vector<ServerPair> servers;  // tried in order (failover); at least one
+  QualificationConfig qualification;
+  MaintenanceConfig maintenance;    // its credentials are taken from `qualification`
+  RetryConfig retry;
+  PeerTableConfig peers{1024, 0, 4096, std::size_t{256} << 10, true, 0};
+  bool honor_cone_bit = false;  // RFC 5991 §3.2: SHOULD ignore a peer's C bit (case 4)
+  NonceTrailerPolicy nonce_trailers = NonceTrailerPolicy::kWhenSymmetric;
+  UnsolicitedPolicy unsolicited = UnsolicitedPolicy::kDrop;
+  TokenBucketConfig unsolicited_limit{1, 5};   // ping tests started by case 6, in total
+  TokenBucketConfig icmp_error_limit{10, 10};  // destination unreachable, in total
+  TokenBucketConfig bubble_reply_limit{1, 4};  // per source, bubbles with no peer entry
+  std::uint8_t bubble_hop_limit = 255;  // unspecified by RFC 4380; Miredo sends 0
+  std::uint8_t ping_hop_limit = 64;
+  // Source of the ICMPv6 errors written to the TUN device: the interface's link-local
+  // address (the daemon configures fe80::ffff:ffff:ffff, as Miredo's hook does).
+  wire::Ipv6Address icmp_error_source = wire::client_rs_link_local(false);
+  std::uint64_t hash_key = 0;  // from the CSPRNG (peer table, rate limiters)
+};
+
+class ClientEngine {
+ public:
+  // Peer sub-states kept in Peer::state.
+  static constexpr std::uint8_t kPeerIdle = 0;
+  static constexpr std::uint8_t kPeerBubbling = 1;  // case 5: waiting for a direct packet
+  static constexpr std::uint8_t kPeerPinging = 2;   // case 2: waiting for the echo reply
+
+  ClientEngine(ClientEngineConfig config, RandomSource& random);
+
+  // Initial -> Starting: the first RS goes out.
+  void start(TimePoint now, ActionSink& sink);
+  // A UDP datagram received on the service port.
+  void on_udp(TimePoint now, const wire::Endpoint& source, wire::Bytes payload, ActionSink& sink);
+  // An IPv6 packet the host sent into the Teredo interface.
+  void on_tun(TimePoint now, wire::Bytes ipv6_packet, ActionSink& sink);
+  // Runs every timer that is due at `now`.
+  void on_timer(TimePoint now, ActionSink& sink);
+  // When on_timer() must next be called; nullopt when nothing is scheduled.
+  [[nodiscard]] std::optional<TimePoint> next_deadline() const;
+
+  // --- state ---
+  [[nodiscard]] ClientState state() const { return state_; }
+  [[nodiscard]] TimePoint since() const { return since_; }
+  [[nodiscard]] const std::string& cause() const { return cause_; }
+  [[nodiscard]] std::optional<wire::TeredoAddress> address() const;
+  [[nodiscard]] std::optional<wire::Endpoint> mapping() const;
+  [[nodiscard]] NatType nat_type() const { return nat_; }
+  [[nodiscard]] const ServerPair& server() const { return rotation_.current(); }
+  [[nodiscard]] ClientStatus status() const;
+  [[nodiscard]] const ClientCounters& counters() const { return counters_; }
+  [[nodiscard]] const PeerTable& peers() const { return peers_; }
+  [[nodiscard]] const ClientEngineConfig& config() const { return config_; }
+
+ private:
+  void transition(TimePoint now, ClientState s, std::string cause, ActionSink& sink);
+  void begin_qualification(TimePoint now, std::string cause, ActionSink& sink);
+  void on_qualification_step(TimePoint now, Qualification::Step step, ActionSink& sink);
+  void on_maintenance_step(TimePoint now, Maintenance::Step step, ActionSink& sink);
+  void withdraw_address(std::string_view cause, ActionSink& sink);
+  void clear_peers();
+
+  // reception
+  void from_server(TimePoint now, const wire::TeredoPacket& p, ActionSink& sink);
+  void from_peer(TimePoint now, const wire::Endpoint& source, const wire::TeredoPacket& p,
+                 ActionSink& sink);
+  void link_local_bubble(TimePoint now, const wire::Endpoint& source, const wire::Ipv6View& ip,
+                         ActionSink& sink);
+  void deliver(const wire::Ipv6View& ip, ActionSink& sink);
+  void trust(TimePoint now, PeerId id, const wire::Endpoint& mapping, ActionSink& sink);
+  void unsolicited(TimePoint now, const wire::Ipv6View& ip, ActionSink& sink);
+
+  // transmission
+  void send_data(TimePoint now, PeerId id, wire::Bytes packet, ActionSink& sink);
+  bool enqueue(PeerId id, wire::Bytes packet);
+  void start_bubbling(TimePoint now, PeerId id, ActionSink& sink);
+  void start_ping(TimePoint now, PeerId id, ActionSink& sink);
+  void peer_timer(TimePoint now, PeerId id, ActionSink& sink);
+  bool bubble_allowed(TimePoint now, const Peer& p) const;
+  void note_bubble(TimePoint now, PeerId id);
+  void send_bubbles(TimePoint now, PeerId id, ActionSink& sink);
+  void send_bubble(const wire::Endpoint& to, const wire::Ipv6Address& dst,
+                   std::optional<std::uint32_t> nonce, ActionSink& sink);
+  void send_ping(TimePoint now, PeerId id, ActionSink& sink);
+  void give_up(TimePoint now, PeerId id, ActionSink& sink);
+  void unreachable(TimePoint now, wire::Bytes invoking, ActionSink& sink);
+  std::uint32_t fresh_nonce32();
+  [[nodiscard]] bool own(const wire::Ipv6Address& a) const;
+  [[nodiscard]] bool send_nonce_trailers() const;
+
+  ClientEngineConfig config_;
+  RandomSource& random_;
+  ClientCounters counters_;
+  Qualification qualification_;
+  Maintenance maintenance_;
+  ServerRotation rotation_;
+  PeerTable peers_;
+  RateLimiter unsolicited_limiter_;
+  RateLimiter icmp_limiter_;
+  RateLimiter bubble_reply_limiter_;
+
+  ClientState state_ = ClientState::kInitial;
+  TimePoint since_{};
+  std::string cause_;
+  NatType nat_ = NatType::kUnknown;
+  QualificationResult qualified_;  // the last successful qualification
+  wire::Ipv6Address own_{};        // the current address (valid when qualified)
+  std::optional<TimePoint> retry_at_;
+
+  std::vector<std::uint8_t> out_;    // scratch for one outgoing datagram; allocated once
+  std::vector<std::uint8_t> queue_;  // scratch for one dequeued packet
+};
+
+}  // namespace shipworm::core
