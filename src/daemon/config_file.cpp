@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -674,6 +675,12 @@ ConfigResult load_config_file(const std::string& path, std::optional<Role> role,
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path, role, overrides);
+}
+
+ConfigResult load_config(const std::string& path, Role role,
+                         std::span<const Override> overrides) {
+  return path.empty() ? config_from_overrides(role, overrides)
+                      : load_config_file(path, role, overrides);
 }
 
 std::vector<std::string_view> known_directives() {

@@ -173,6 +173,14 @@ ConfigResult config_from_overrides(Role role, std::span<const Override> override
 ConfigResult load_config_file(const std::string& path, std::optional<Role> role = std::nullopt,
                               std::span<const Override> overrides = {});
 
+// What a role subcommand calls: `path` may be empty (flags and defaults only).
+//   std::vector<Override> flags;
+//   if (!bind.empty()) flags.push_back({"ServerBindAddress", bind, "--bind"});
+//   auto r = load_config(config_path, Role::server, flags);
+//   if (!r.ok()) { for (auto& e : r.errors) print(e.to_string()); return kExitUsage; }
+//   const ServerConfig& cfg = *r.config->server();
+ConfigResult load_config(const std::string& path, Role role, std::span<const Override> overrides);
+
 // The effective settings, one "Directive value" line each, in the file syntax: the output
 // parses back to the same Config. Unset optional settings appear as comments.
 std::vector<std::string> effective_settings(const Config& config);

@@ -150,12 +150,12 @@ void LogRateLimiter::reclaim(Clock::time_point now) {
 }
 
 LogRateLimiter::Decision LogRateLimiter::check(std::string_view key, Clock::time_point now) {
-  auto it = buckets_.find(std::string(key));
+  auto it = buckets_.find(key);
   if (it == buckets_.end()) {
     if (buckets_.size() >= max_keys_) reclaim(now);
-    std::string k = buckets_.size() >= max_keys_ ? std::string() : std::string(key);
+    const std::string_view k = buckets_.size() >= max_keys_ ? std::string_view{} : key;
     it = buckets_.find(k);
-    if (it == buckets_.end()) it = buckets_.emplace(std::move(k), Bucket{now, 0, 0}).first;
+    if (it == buckets_.end()) it = buckets_.emplace(std::string(k), Bucket{now, 0, 0}).first;
   }
   Bucket& b = it->second;
   if (now - b.window_start >= interval_) {

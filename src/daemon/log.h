@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -142,10 +143,16 @@ class LogRateLimiter {
   };
   void reclaim(Clock::time_point now);
 
+  // Heterogeneous lookup: checking a key does not allocate (only a new key does).
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   unsigned burst_;
   Clock::duration interval_;
   std::size_t max_keys_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, Bucket, KeyHash, std::equal_to<>> buckets_;
   std::uint64_t total_suppressed_ = 0;
 };
 

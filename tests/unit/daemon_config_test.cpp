@@ -546,6 +546,16 @@ TEST(Overrides, WithoutAFile) {
                 "ServerBindAddress 198.51.100.1)"});
 }
 
+TEST(Overrides, LoadConfigWithAndWithoutAFile) {
+  const std::vector<Override> flags{{"ServerBindAddress", "198.51.100.1", "--bind"}};
+  const auto none = load_config("", Role::server, flags);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none.config->server()->primary, ip("198.51.100.1"));
+  const auto missing = load_config("/nonexistent/s.conf", Role::server, flags);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].to_string().rfind("/nonexistent/s.conf: cannot read: ", 0), 0u);
+}
+
 TEST(Overrides, BadFlagValuesNameTheFlag) {
   const std::vector<Override> flags{{"ServerBindAddress", "10.1.1.1", "--bind"},
                                     {"Prefix", "2001::", "--prefix"}};
