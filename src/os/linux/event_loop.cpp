@@ -203,7 +203,6 @@ Result<int> EventLoop::run_once(std::chrono::milliseconds timeout) {
 }
 
 Status EventLoop::run() {
-  stopping_ = false;
   while (!stopping_) {
     auto r = run_once(std::chrono::milliseconds(-1));
     if (!r) return r.error();

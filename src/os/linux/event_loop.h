@@ -71,6 +71,7 @@ class EventLoop {
   Status on_signal(int signo, Callback cb);
 
   // Runs until stop(). Returns an error only if epoll_wait itself fails (EINTR is retried).
+  // stop() is sticky: once called (even before run()), run() returns after the current round.
   Status run();
   // One round: waits at most `timeout` (negative: forever) and dispatches what is ready.
   // Returns the number of events dispatched. For tests and for embedding.
