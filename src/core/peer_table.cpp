@@ -370,6 +370,31 @@ wire::Bytes PeerTable::dequeue(PeerId id, wire::MutableBytes out) {
   return out.first(len);
 }
 
+wire::Bytes PeerTable::peek(PeerId id, wire::MutableBytes out) const {
+  const Peer& p = entries_[id];
+  if (p.q_packets_ == 0) return {};
+  std::uint32_t chunk = p.q_head_;
+  std::size_t off = p.q_head_off_;
+  auto read = [&](std::uint8_t* dst, std::size_t n) {
+    while (n > 0) {
+      if (off == kChunkSize) {
+        chunk = chunk_next_[chunk];
+        off = 0;
+      }
+      const std::size_t take = std::min(n, kChunkSize - off);
+      std::memcpy(dst, &chunk_data_[chunk * kChunkSize + off], take);
+      dst += take;
+      n -= take;
+      off += take;
+    }
+  };
+  std::array<std::uint8_t, kRecordHeader> header{};
+  read(header.data(), header.size());
+  const std::size_t n = std::min<std::size_t>(wire::load_u32(header, 0), out.size());
+  read(out.data(), n);
+  return out.first(n);
+}
+
 std::uint16_t PeerTable::drop_queue(PeerId id) {
   Peer& p = entries_[id];
   const std::uint16_t n = p.q_packets_;

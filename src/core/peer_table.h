@@ -205,6 +205,9 @@ class PeerTable {
   // Copies the oldest queued packet into `out` (which must hold queue_bytes_per_peer bytes)
   // and returns it; an empty span when the queue is empty.
   wire::Bytes dequeue(PeerId id, wire::MutableBytes out);
+  // Copies up to out.size() bytes of the oldest queued packet without removing it (an
+  // engine reads the IPv6 header this way); empty when the queue is empty.
+  wire::Bytes peek(PeerId id, wire::MutableBytes out) const;
   // Drops the queue; returns the number of packets dropped.
   std::uint16_t drop_queue(PeerId id);
 

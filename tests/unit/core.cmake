@@ -6,4 +6,5 @@ shipworm_unit_test(core_tests
     core_maintenance_test.cpp
     core_client_engine_test.cpp
     core_peer_table_test.cpp
+    core_relay_engine_test.cpp
   LIBS shipworm_core shipworm_wire)
