@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(add_addr_command(app));
   commands.push_back(add_check_config_command(app));
+  commands.push_back(add_server_command(app));
 
   try {
     app.parse(argc, argv);

@@ -105,6 +105,8 @@ class ServerEngine {
   ServerOutput on_datagram(TimePoint now, const ReceivedDatagram& d);
 
   [[nodiscard]] const ServerCounters& counters() const { return counters_; }
+  // Carries counters over to a new engine (configuration reload) so they stay monotonic.
+  void restore_counters(const ServerCounters& c) { counters_ = c; }
   [[nodiscard]] const ServerEngineConfig& config() const { return config_; }
 
  private:

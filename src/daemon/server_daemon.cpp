@@ -55,8 +55,9 @@ core::ServerEngineConfig engine_config(const ServerConfig& c, std::uint64_t hash
 
 class ServerDaemon {
  public:
-  ServerDaemon(Logger& log, os::EventLoop& loop, ServerRunOptions options)
-      : log_(log), loop_(loop), options_(std::move(options)) {}
+  ServerDaemon(Logger& log, os::EventLoop& loop, ServerRunOptions options,
+               const ServerConfig& initial)
+      : log_(log), loop_(loop), options_(std::move(options)), sizing_(initial) {}
 
   // Opens the sockets for `config` and swaps them in; on failure nothing changes.
   bool apply(const ServerConfig& config) {
@@ -183,14 +184,18 @@ class ServerDaemon {
   Logger& log_;
   os::EventLoop& loop_;
   ServerRunOptions options_;
+  ServerConfig sizing_;  // the configuration the buffers were sized for (at start)
   ServerConfig config_;
   std::unique_ptr<ServerEngine> engine_;
   std::array<std::optional<os::UdpSocket>, 2> socks_;
   std::optional<os::RawIpv6Socket> raw_;
-  // The server's messages are small; 64 KiB slots never truncate, and untouched pages of
-  // these buffers never become resident.
-  os::DatagramBatch rx_{32};
-  std::array<os::DatagramBatch, 2> tx_{os::DatagramBatch{32}, os::DatagramBatch{32}};
+  // Everything the server accepts is small while the ICMPv6 cap is on: auth (<= 523 bytes),
+  // origin 8, IPv6 40 + 88, RFC 6081 trailers (< 64). Without the cap a datagram may be as
+  // large as UDP allows. A datagram larger than its slot is counted as truncated and dropped.
+  static std::size_t slot_size(const ServerConfig& c) { return c.max_icmp_payload == 0 ? 65535 : 2048; }
+  os::DatagramBatch rx_{32, slot_size(sizing_)};
+  std::array<os::DatagramBatch, 2> tx_{os::DatagramBatch{32, slot_size(sizing_)},
+                                      os::DatagramBatch{32, slot_size(sizing_)}};
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;
 };
@@ -215,7 +220,7 @@ int run_server(const ServerRunOptions& options) {
     log.error("{}", loop.error().message());
     return 1;
   }
-  ServerDaemon daemon(log, *loop.value(), options);
+  ServerDaemon daemon(log, *loop.value(), options, config);
   if (!daemon.apply(config)) return 1;
 
   // Everything privileged is open: keep only what a reload to new addresses needs.

@@ -857,7 +857,8 @@ def main():
         cmd_down(args)
     else:
         if os.geteuid() != 0:
-            sys.exit("cleanup needs root")
+            print("SKIP: cleanup needs root (lab namespaces can only exist as root)")
+            sys.exit(SKIP)
         prefix = args.prefix if args.prefix.startswith(NS_PREFIX) else NS_PREFIX + args.prefix
         removed = []
         tokens = sorted({ns[len(NS_PREFIX):].split("-")[0] for ns in lab_namespaces(prefix)})
