@@ -5,6 +5,7 @@ shipworm_unit_test(core_tests
     core_qualification_test.cpp
     core_maintenance_test.cpp
     core_client_engine_test.cpp
+    core_client_server_test.cpp
     core_peer_table_test.cpp
     core_relay_engine_test.cpp
   LIBS shipworm_core shipworm_wire)

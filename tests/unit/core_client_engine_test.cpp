@@ -52,7 +52,13 @@ std::vector<std::uint8_t> echo(bool request, const Ipv6Address& src, const Ipv6A
   return b.vec();
 }
 
+// Move-only: `packet` points into `bytes`, so a copy would point into the original.
 struct Parsed {
+  Parsed() = default;
+  Parsed(Parsed&&) = default;
+  Parsed& operator=(Parsed&&) = default;
+  Parsed(const Parsed&) = delete;
+  Parsed& operator=(const Parsed&) = delete;
   wire::TeredoPacket packet;
   std::vector<std::uint8_t> bytes;  // keeps the spans alive
 };
@@ -734,7 +740,9 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case2_EchoReplyWithTheNonceTrustsTheRelay
   qualify();
   const auto pkt = data_packet(own_, kNative);
   tun(pkt);
-  const auto ping = sent_to(kServer.primary_endpoint())[0];
+  const auto pings = sent_to(kServer.primary_endpoint());
+  ASSERT_EQ(pings.size(), 1u);
+  const auto& ping = pings[0];
   auto e = wire::parse_echo(*wire::parse_icmpv6(ping.packet.ipv6));
   const std::vector<std::uint8_t> nonce(e->data.begin(), e->data.end());
   udp(kRelay, echo(false, kNative, own_, nonce));
