@@ -289,10 +289,12 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
   }
   const auto src = wire::TeredoAddress::from_ipv6(ip.src);
   if (!src) {
-    // Miredo's bubbles come from fe80::<hash>: answer with source and destination swapped,
-    // which is how Miredo recognises the reply. No entry exists for such a source, so a
-    // per-origin token bucket bounds what a forged bubble can make us send.
-    if (!ip.src.is_link_local()) {
+    // Not a Teredo source: a Miredo bubble from fe80::<hash>, or a relay's bubble from its
+    // native address (RFC 4380 §5.4.1 case 3). Answer at the origin with source and
+    // destination swapped (how Miredo recognises the reply, and what opens our NAT to the
+    // relay). No entry exists for such a source, so a per-origin token bucket bounds what a
+    // forged bubble can make us send.
+    if (ip.src.is_multicast() || ip.src.is_unspecified()) {
       counters_.drop(ClientDrop::kServerMessageIgnored);
       return;
     }

@@ -441,6 +441,29 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_3_IndirectBubbleWithNonGlobalOriginIsDroppe
   EXPECT_EQ(sink_.udp.size(), 2u);
 }
 
+// Found by the network simulator (tests/sim, ClientToNative): RFC 4380 §5.4.1 case 3 has
+// the relay bubble "from a local IPv6 address of the relay" (a native address; our
+// RelayEngine uses the native sender's) through the client's server. Unless the client
+// answers at the origin indication, its NAT never opens towards the relay and no native
+// host can reach it (§5.2.3: the origin indication is there for this).
+TEST_F(ClientEngineTest, Rfc4380_5_4_1_IndirectBubbleFromARelaysNativeSourceIsAnswered) {
+  qualify();
+  udp(kServer.primary_endpoint(), bubble(kNative, own_, std::nullopt, kRelay));
+  const auto out = sent_to(kRelay);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(wire::is_bubble(out[0].packet.ipv6));
+  EXPECT_EQ(out[0].packet.ipv6.src, own_);
+  EXPECT_EQ(out[0].packet.ipv6.dst, kNative);
+  EXPECT_EQ(dropped(ClientDrop::kServerMessageIgnored), 0u);
+  // Rate-limited per origin like the link-local answers.
+  udp(kServer.primary_endpoint(), bubble(kNative, own_, std::nullopt, kRelay));
+  udp(kServer.primary_endpoint(), bubble(kNative, own_, std::nullopt, kRelay));
+  udp(kServer.primary_endpoint(), bubble(kNative, own_, std::nullopt, kRelay));
+  udp(kServer.primary_endpoint(), bubble(kNative, own_, std::nullopt, kRelay));
+  EXPECT_EQ(sent_to(kRelay).size(), 4u);  // bubble_reply_limit {1/s, burst 4}
+  EXPECT_EQ(dropped(ClientDrop::kBubbleReplyRateLimited), 1u);
+}
+
 TEST_F(ClientEngineTest, Miredo_IndirectLinkLocalBubbleIsAnsweredWithSwappedAddresses) {
   qualify();
   const auto miredo_ll = v6("fe80::8000:1234:5678:9abc");
