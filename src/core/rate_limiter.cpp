@@ -34,11 +34,7 @@ bool RateLimiter::allow(std::uint64_t key, TimePoint now) {
       slot = &s;
       break;
     }
-    if (!s.used) {
-      victim = &s;
-    } else if (victim->used && s.last < victim->last) {
-      victim = &s;
-    }
+    if (!s.used || (victim->used && s.last < victim->last)) victim = &s;
   }
   if (slot == nullptr) {
     if (victim->used) ++evictions_;

@@ -685,6 +685,7 @@ ConfigResult load_config(const std::string& path, Role role,
 
 std::vector<std::string_view> known_directives() {
   std::vector<std::string_view> out;
+  out.reserve(kSpecs.size());
   for (const auto& s : kSpecs) out.push_back(s.name);
   return out;
 }

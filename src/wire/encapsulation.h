@@ -43,6 +43,6 @@ struct TeredoPacket {
 // indication, high nibble 6 the IPv6 packet; anything else is dropped (RFC 4380 §5.2.3).
 // Authentication, when present, comes first, then origin indication (§5.1.1). The IPv6
 // length rule is RFC 6081 §4's: the packet must fit; bytes after it are trailers.
-Parsed<TeredoPacket> classify(Bytes udp_payload);
+Parsed<TeredoPacket> classify(Bytes p);
 
 }  // namespace shipworm::wire

@@ -8,7 +8,9 @@ namespace shipworm::wire {
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
   // inet_pton accepts exactly the dotted-quad form (no octal, no short forms).
-  if (text.size() > INET_ADDRSTRLEN - 1 || text.find('\0') != text.npos) return std::nullopt;
+  if (text.size() > INET_ADDRSTRLEN - 1 || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   char buf[INET_ADDRSTRLEN] = {};
   std::memcpy(buf, text.data(), text.size());
   in_addr a{};
@@ -53,7 +55,9 @@ Ipv6Address Ipv6Address::from_bytes(Bytes b) {
 }
 
 std::optional<Ipv6Address> Ipv6Address::parse(std::string_view text) {
-  if (text.size() > INET6_ADDRSTRLEN - 1 || text.find('\0') != text.npos) return std::nullopt;
+  if (text.size() > INET6_ADDRSTRLEN - 1 || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   char buf[INET6_ADDRSTRLEN] = {};
   std::memcpy(buf, text.data(), text.size());
   Ipv6Address a;
