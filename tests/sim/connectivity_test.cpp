@@ -11,7 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 using core::ClientState;
 
-constexpr std::uint64_t kSeeds = 20;
+constexpr std::uint64_t kSeeds = 50;
 
 // After a failed attempt nothing may be left behind: no queued packets, and no pending
 // bubble or ping timer (only maintenance remains).

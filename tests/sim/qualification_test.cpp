@@ -10,7 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 using core::NatType;
 
-constexpr std::uint64_t kSeeds = 50;
+constexpr std::uint64_t kSeeds = 100;
 
 // RFC 5991 §3.2: without the cone phase, cone and restricted NATs look alike; a different
 // mapping through the secondary address means symmetric (RFC 4380 §5.2.1 step 7, RFC 6081
