@@ -215,6 +215,10 @@ class NatBox(Host):
         wan = self.ip
         kind = self.kind
         masq = "masquerade random" if kind == "symmetric" else "masquerade"
+        remap = []
+        if getattr(self, "port_range", None):  # remap_ports(): UDP mappings from this range
+            remap = [f'    oifname "wan" meta l4proto udp masquerade to :{self.port_range}'
+                     + (" random" if kind == "symmetric" else "")]
         lines = [
             "flush ruleset",
             "table ip lab {",
@@ -223,6 +227,7 @@ class NatBox(Host):
             f"  map fc {{ type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout {t}; }}",
             f"  set ar {{ type ipv4_addr . inet_service; flags dynamic,timeout; timeout {t}; }}",
             "  chain post { type nat hook postrouting priority srcnat; policy accept;",
+        ] + remap + [
             f'    oifname "wan" {masq}',
         ]
         if self.hairpin:
@@ -283,6 +288,13 @@ class NatBox(Host):
         """Change the mapping lifetime (conntrack UDP timeouts and the cone sets)."""
         self.timeout = seconds
         self.apply()
+
+    def remap_ports(self, port_range="20000-29999"):
+        """Forget every mapping and map to ports from port_range from now on, so that the
+        next packet out gets a mapping other than before (a NAT reboot, say)."""
+        self.port_range = port_range
+        self.apply()
+        self.flush_mappings()
 
     def flush_mappings(self):
         """Forget every mapping: the cone sets and the namespace's conntrack table."""

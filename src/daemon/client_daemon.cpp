@@ -1,0 +1,898 @@
+#include "daemon/client_daemon.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/client_engine.h"
+#include "os/linux/capabilities.h"
+#include "os/linux/csprng.h"
+#include "os/linux/datagram_batch.h"
+#include "os/linux/event_loop.h"
+#include "os/linux/netlink.h"
+#include "os/linux/packet_batch.h"
+#include "os/linux/sd_notify.h"
+#include "os/linux/tun_device.h"
+#include "os/linux/udp_socket.h"
+#include "os/linux/unique_fd.h"
+#include "wire/teredo_address.h"
+
+extern char** environ;  // NOLINT
+
+namespace shipworm::daemon {
+namespace {
+
+using core::ClientState;
+using core::ClientStatus;
+using core::NatType;
+using core::ServerPair;
+using core::TimePoint;
+using wire::Endpoint;
+using wire::Ipv4Address;
+using wire::Ipv6Address;
+
+using namespace std::chrono_literals;
+
+// Miredo's client-hook: "Linux default route default metric is 1024 (we put 1029 so that
+// Teredo is used as a last resort)". RFC 4380 §5.5: native IPv6 wins.
+constexpr std::uint32_t kDefaultRouteMetric = 1029;
+// The Teredo address is added as a /32, as Miredo's hook does: the kernel's prefix route for
+// it is the 2001::/32 route through the tunnel (other Teredo clients, RFC 4380 §5.2.4).
+constexpr std::uint8_t kTeredoPrefixLength = 32;
+constexpr std::uint8_t kRtnLocal = 2;  // RTN_LOCAL
+constexpr auto kLocalRouteWait = 500ms;
+constexpr auto kHookTimeout = 10s;
+constexpr auto kResolveRetryFirst = 10s;  // the engine's RetryConfig defaults
+constexpr auto kResolveRetryMax = 300s;
+
+// --- randomness ------------------------------------------------------------------------
+
+// RFC 5991 §4: flag bits and nonces from a CSPRNG (getrandom(2)).
+class CsprngRandom final : public core::RandomSource {
+ public:
+  void fill(std::span<std::uint8_t> out) override { os::fill_random(out); }
+};
+
+// --- server names ----------------------------------------------------------------------
+
+struct Resolved {
+  std::vector<ServerPair> servers;
+  std::vector<std::string> errors;
+};
+
+// IPv4 only (Teredo runs over IPv4); the first address of a name with several.
+std::optional<Ipv4Address> resolve_one(const ServerName& n, std::string& error) {
+  if (n.address) return n.address;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(n.name.c_str(), nullptr, &hints, &res);
+  if (rc != 0) {
+    error = fmt::format("cannot resolve server name '{}': {}", n.name,
+                        rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));
+    return std::nullopt;
+  }
+  std::optional<Ipv4Address> out;
+  for (const addrinfo* p = res; p != nullptr; p = p->ai_next) {
+    if (p->ai_family == AF_INET && p->ai_addrlen >= sizeof(sockaddr_in)) {
+      sockaddr_in sin{};
+      std::memcpy(&sin, p->ai_addr, sizeof sin);
+      out = Ipv4Address{ntohl(sin.sin_addr.s_addr)};
+      break;
+    }
+  }
+  ::freeaddrinfo(res);
+  if (!out) error = fmt::format("server name '{}' has no IPv4 address", n.name);
+  return out;
+}
+
+// ServerAddress (+ ServerAddress2, default primary + 1), then each FallbackServer (+1).
+Resolved resolve_servers(const ClientConfig& c) {
+  Resolved r;
+  auto add = [&](const ServerName& primary, const std::optional<ServerName>& secondary) {
+    std::string error;
+    const auto p = resolve_one(primary, error);
+    if (!p) {
+      r.errors.push_back(error);
+      return;
+    }
+    Ipv4Address s{p->value + 1};
+    if (secondary) {
+      if (const auto s2 = resolve_one(*secondary, error)) {
+        s = *s2;
+      } else {
+        r.errors.push_back(error + fmt::format("; using {} as the secondary", s.to_string()));
+      }
+    }
+    const ServerPair pair{*p, s};
+    if (std::find(r.servers.begin(), r.servers.end(), pair) == r.servers.end()) {
+      r.servers.push_back(pair);
+    }
+  };
+  add(c.server, c.server2);
+  for (const auto& f : c.fallback_servers) add(f, std::nullopt);
+  return r;
+}
+
+bool has_names(const ClientConfig& c) {
+  if (!c.server.is_literal() || (c.server2 && !c.server2->is_literal())) return true;
+  return std::any_of(c.fallback_servers.begin(), c.fallback_servers.end(),
+                     [](const ServerName& n) { return !n.is_literal(); });
+}
+
+// getaddrinfo(3) blocks (DNS timeouts are seconds): after start-up it runs on a short-lived
+// thread that posts the result through an eventfd. The thread owns a shared_ptr to the
+// state, so it may outlive the daemon at exit (it is detached).
+class AsyncResolver {
+ public:
+  struct Shared {
+    std::mutex mutex;
+    std::optional<Resolved> result;
+    os::UniqueFd event;
+  };
+
+  bool open() {
+    shared_ = std::make_shared<Shared>();
+    shared_->event.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    return shared_->event.get() >= 0;
+  }
+  [[nodiscard]] int fd() const { return shared_->event.get(); }
+  [[nodiscard]] bool busy() const { return busy_; }
+
+  void start(const ClientConfig& config) {
+    if (busy_) return;
+    busy_ = true;
+    std::thread([shared = shared_, config] {
+      Resolved r = resolve_servers(config);
+      {
+        const std::lock_guard lock(shared->mutex);
+        shared->result = std::move(r);
+      }
+      const std::uint64_t one = 1;
+      (void)!::write(shared->event.get(), &one, sizeof one);
+    }).detach();
+  }
+
+  std::optional<Resolved> take() {
+    std::uint64_t n = 0;
+    (void)!::read(shared_->event.get(), &n, sizeof n);
+    const std::lock_guard lock(shared_->mutex);
+    std::optional<Resolved> r = std::move(shared_->result);
+    shared_->result.reset();
+    if (r) busy_ = false;
+    return r;
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  bool busy_ = false;
+};
+
+// --- hook script -------------------------------------------------------------------------
+
+// Runs HookScript with Miredo's environment (STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS,
+// LLADDRESS, MTU; see /etc/miredo/client-hook) plus SHIPWORM_* extras. posix_spawn (fork +
+// exec, no shell), in its own session with the default signal mask, stdin from /dev/null,
+// stdout/stderr shared with the daemon's log. One at a time, in order, so that "up" and
+// "down" are seen in the order they happened; a run longer than kHookTimeout is killed.
+// The exit is watched with a pidfd in the event loop: the loop never waits for a hook.
+class HookRunner {
+ public:
+  HookRunner(Logger& log, os::EventLoop& loop) : log_(log), loop_(loop) {}
+  ~HookRunner() { forget(); }
+  HookRunner(const HookRunner&) = delete;
+  HookRunner& operator=(const HookRunner&) = delete;
+
+  void set_script(std::string path) { script_ = std::move(path); }
+  [[nodiscard]] const std::string& script() const { return script_; }
+
+  void enqueue(std::vector<std::string> env) {
+    if (script_.empty()) return;
+    queue_.push_back(std::move(env));
+    if (pid_ < 0) start_next();
+  }
+
+  [[nodiscard]] std::optional<TimePoint> deadline() const {
+    if (pid_ < 0) return std::nullopt;
+    return pidfd_.get() >= 0 ? deadline_ : std::min(deadline_, os::EventLoop::now() + 50ms);
+  }
+
+  void on_timer(TimePoint now) {
+    if (pid_ < 0) return;
+    if (reap(false)) return;
+    if (now >= deadline_ && !killed_) {
+      log_.warning("hook {} still running after {} s: killing it", script_,
+                   std::chrono::duration_cast<std::chrono::seconds>(kHookTimeout).count());
+      ::kill(-pid_, SIGKILL);
+      killed_ = true;
+      deadline_ = now + 1s;
+    }
+  }
+
+  // At exit: runs what is queued, waiting for each (bounded by the timeout).
+  void drain() {
+    while (pid_ >= 0 || !queue_.empty()) {
+      if (pid_ < 0) {
+        start_next();
+        continue;
+      }
+      if (pidfd_.get() >= 0) {
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline_ - os::EventLoop::now());
+        (void)::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+      } else {
+        ::usleep(20000);
+      }
+      on_timer(os::EventLoop::now());
+    }
+  }
+
+ private:
+  void start_next() {
+    while (pid_ < 0 && !queue_.empty()) {
+      std::vector<std::string> env = std::move(queue_.front());
+      queue_.pop_front();
+      spawn(env);
+    }
+  }
+
+  void spawn(const std::vector<std::string>& env) {
+    std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));  // NOLINT
+    envp.push_back(nullptr);
+    std::string path = script_;
+    std::array<char*, 2> argv{path.data(), nullptr};
+
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawn_file_actions_init(&fa);
+    sigset_t none;
+    sigset_t defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
+    ::posix_spawnattr_setsigmask(&attr, &none);  // the event loop blocks its signals
+    ::posix_spawnattr_setsigdefault(&attr, &defaults);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp.data());
+    ::posix_spawn_file_actions_destroy(&fa);
+    ::posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+      log_.error("cannot run hook {}: {}", script_, std::strerror(rc));
+      return;
+    }
+    pid_ = pid;
+    killed_ = false;
+    started_ = os::EventLoop::now();
+    deadline_ = started_ + kHookTimeout;
+    state_ = "?";
+    for (const auto& e : env) {
+      if (e.starts_with("STATE=")) state_ = e.substr(6);
+    }
+    pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (pidfd_.get() >= 0) {
+      if (!loop_.add(pidfd_.get(), [this] { reap(false); })) pidfd_.reset();
+    }
+    log_.info("hook {} started (STATE={}, pid {})", script_, state_, pid);
+  }
+
+  // True if the hook has exited (and was reaped).
+  bool reap(bool block) {
+    if (pid_ < 0) return true;
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+    if (r == 0) return false;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        os::EventLoop::now() - started_).count();
+    if (r < 0) {
+      log_.warning("hook {}: waitpid: {}", script_, std::strerror(errno));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      log_.info("hook {} (STATE={}) done in {} ms", script_, state_, ms);
+    } else if (WIFEXITED(status)) {
+      log_.warning("hook {} (STATE={}) exited with status {}", script_, state_, WEXITSTATUS(status));
+    } else if (WIFSIGNALED(status)) {
+      log_.warning("hook {} (STATE={}) killed by signal {}", script_, state_, WTERMSIG(status));
+    }
+    forget();
+    start_next();
+    return true;
+  }
+
+  void forget() {
+    if (pidfd_.get() >= 0) {
+      (void)loop_.remove(pidfd_.get());
+      pidfd_.reset();
+    }
+    pid_ = -1;
+  }
+
+  Logger& log_;
+  os::EventLoop& loop_;
+  std::string script_;
+  std::deque<std::vector<std::string>> queue_;
+  pid_t pid_ = -1;
+  os::UniqueFd pidfd_;
+  TimePoint started_{};
+  TimePoint deadline_{};
+  bool killed_ = false;
+  std::string state_;
+};
+
+// --- configuration -----------------------------------------------------------------------
+
+ConfigResult load(const ClientRunOptions& o) {
+  return o.config_path ? load_config_file(*o.config_path, Role::client, o.overrides)
+                       : config_from_overrides(Role::client, o.overrides);
+}
+
+void print_problems(const ConfigResult& r, Logger& log) {
+  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
+  for (const auto& e : r.errors) log.error("{}", e.to_string());
+}
+
+core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<ServerPair> servers,
+                                       const Endpoint& local) {
+  core::ClientEngineConfig e;
+  e.servers = std::move(servers);
+  e.qualification.local_port = local.port;
+  if (c.bind_address) e.qualification.local_address = *c.bind_address;
+  e.qualification.symmetric_policy = c.symmetric_nat == SymmetricNatPolicy::stop
+                                         ? core::SymmetricNatPolicy::kStop
+                                         : core::SymmetricNatPolicy::kKeepPrimaryMapping;
+  e.maintenance.refresh_interval = c.refresh_interval;
+  e.peers.capacity = c.peer_table_size;
+  e.peers.queue_bytes_per_peer = c.peer_queue_bytes;
+  e.peers.queue_bytes_total = static_cast<std::size_t>(c.total_queue_bytes);
+  e.peers.rfc6081_state = true;
+  e.peers.hash_key = os::random_value<std::uint64_t>();
+  e.hash_key = os::random_value<std::uint64_t>();
+  return e;
+}
+
+// Directives a reload cannot apply without a new socket, interface or engine (all of which
+// would change the Teredo address).
+std::vector<std::string_view> restart_only_changes(const ClientConfig& a, const ClientConfig& b) {
+  std::vector<std::string_view> out;
+  if (a.server != b.server) out.push_back("ServerAddress");
+  if (a.server2 != b.server2) out.push_back("ServerAddress2");
+  if (a.fallback_servers != b.fallback_servers) out.push_back("FallbackServer");
+  if (a.interface_name != b.interface_name) out.push_back("InterfaceName");
+  if (a.bind_address != b.bind_address) out.push_back("BindAddress");
+  if (a.bind_port != b.bind_port) out.push_back("BindPort");
+  if (a.refresh_interval != b.refresh_interval) out.push_back("RefreshInterval");
+  if (a.peer_table_size != b.peer_table_size) out.push_back("PeerTableSize");
+  if (a.peer_queue_bytes != b.peer_queue_bytes) out.push_back("PeerQueueBytes");
+  if (a.total_queue_bytes != b.total_queue_bytes) out.push_back("TotalQueueBytes");
+  if (a.symmetric_nat != b.symmetric_nat) out.push_back("SymmetricNat");
+  if (a.secure_qualification_file != b.secure_qualification_file) out.push_back("SecureQualification");
+  if (a.common.syslog_facility != b.common.syslog_facility) out.push_back("SyslogFacility");
+  return out;
+}
+
+std::string describe_symmetric(const ClientStatus& s) {
+  return fmt::format(
+      "behind a symmetric NAT (mapping {} via the primary server address, {} via the "
+      "secondary): keeping the primary mapping (RFC 6081 §5.2). Native IPv6 hosts are "
+      "reachable through Teredo relays; other Teredo clients behind symmetric or "
+      "port-restricted NATs cannot be reached directly, and peers behind other restricted "
+      "NATs only once they have contacted us",
+      s.mapping.to_string(), s.secondary_mapping ? s.secondary_mapping->to_string() : "?");
+}
+
+// --- the daemon ----------------------------------------------------------------------------
+
+class ClientDaemon final : public core::ActionSink {
+ public:
+  ClientDaemon(Logger& log, os::EventLoop& loop, ClientRunOptions options, ClientConfig config)
+      : log_(log), loop_(loop), options_(std::move(options)), config_(std::move(config)),
+        hooks_(log, loop) {
+    hooks_.set_script(config_.hook_script);
+  }
+
+  // Opens the socket, the TUN device and netlink, and sets up the interface (MTU, link-local
+  // address, up). Everything that needs privileges beyond CAP_NET_ADMIN happens here.
+  bool open() {
+    if (!config_.secure_qualification_file.empty()) {
+      log_.warning("SecureQualification is not supported by the client yet; qualifying "
+                   "without authentication (RFC 4380 §5.2.1)");
+    }
+    auto sock = os::UdpSocket::open({config_.bind_address.value_or(Ipv4Address{}), config_.bind_port});
+    if (!sock) {
+      log_.error("cannot open the Teredo service port: {}", sock.error().message());
+      return false;
+    }
+    sock_.emplace(std::move(sock.value()));
+    auto tun = os::TunDevice::open({config_.interface_name, false});
+    if (!tun) {
+      log_.error("{} (the client needs CAP_NET_ADMIN and /dev/net/tun)", tun.error().message());
+      return false;
+    }
+    tun_.emplace(std::move(tun.value()));
+    auto nl = os::Netlink::open();
+    if (!nl) {
+      log_.error("{}", nl.error().message());
+      return false;
+    }
+    nl_.emplace(std::move(nl.value()));
+    const unsigned ifx = tun_->ifindex();
+    for (const auto& st : {nl_->set_mtu(ifx, mtu_),
+                           nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false}),
+                           nl_->set_link_up(ifx)}) {
+      if (!st) {
+        log_.error("setting up {}: {}", tun_->name(), st.error().message());
+        return false;
+      }
+    }
+    if (!resolver_.open()) {
+      log_.error("eventfd: {}", std::strerror(errno));
+      return false;
+    }
+    const bool ok = loop_.add(sock_->fd(), [this] { on_udp_readable(); }).ok() &&
+                    loop_.add(tun_->fd(), [this] { on_tun_readable(); }).ok() &&
+                    loop_.add(resolver_.fd(), [this] { on_resolved(); }).ok();
+    if (!ok) {
+      log_.error("cannot register descriptors with the event loop");
+      return false;
+    }
+    loop_.on_deadline([this] { on_deadline(); });
+    log_.notice("Teredo interface {} (MTU {}, {}), service port {}", tun_->name(), mtu_,
+                wire::client_rs_link_local(false).to_string(), sock_->local_endpoint().to_string());
+    return true;
+  }
+
+  // Resolves the servers (blocking: nothing else to do yet) and starts qualification.
+  void begin() {
+    Resolved r = resolve_servers(config_);
+    use(std::move(r));
+    reschedule();
+  }
+
+  void reload() {
+    os::SdNotify::reloading();
+    auto r = load(options_);
+    print_problems(r, log_);
+    if (!r.ok()) {
+      log_.error("reload: configuration rejected; keeping the previous one");
+    } else {
+      const ClientConfig& c = *r.config->client();
+      log_.set_level(c.common.log_level);
+      if (c.hook_script != hooks_.script()) {
+        log_.notice("reload: hook script {}", c.hook_script.empty() ? "none" : c.hook_script);
+        hooks_.set_script(c.hook_script);
+      }
+      config_.common.log_level = c.common.log_level;
+      config_.hook_script = c.hook_script;
+      const auto later = restart_only_changes(config_, c);
+      if (!later.empty()) {
+        log_.warning("reload: {} changed; a restart applies it (and gets a new Teredo "
+                     "address), keeping the current value until then",
+                     fmt::format("{}", fmt::join(later, ", ")));
+      }
+      log_.notice("reload: configuration applied (LogLevel, HookScript)");
+    }
+    os::SdNotify::ready();
+  }
+
+  void log_counters() const {
+    if (!engine_) {
+      log_.notice("no engine yet (server names unresolved)");
+      return;
+    }
+    const auto& c = engine_->counters();
+    const ClientStatus s = engine_->status();
+    log_.notice("state {}, NAT {}, address {}, server {}", core::to_string(s.state),
+                core::to_string(s.nat), s.address ? s.address->to_ipv6().to_string() : "none",
+                s.server.to_string());
+    log_.notice("datagrams {}, TUN packets {}, RS {}, RA {}, qualifications {} (failed {}), "
+                "server losses {}, address changes {}, delivered {}, sent {}, queued {}, "
+                "bubbles direct {} indirect {} received {} answered {}, pings {}, peers "
+                "trusted {}, ICMPv6 errors {} (suppressed {}), peers {}, dropped {}",
+                c.datagrams, c.tun_packets, c.rs_sent, c.ra_accepted, c.qualifications,
+                c.qualification_failures, c.server_losses, c.address_changes, c.delivered,
+                c.sent, c.queued, c.bubbles_direct, c.bubbles_indirect, c.bubbles_received,
+                c.bubble_replies, c.pings_sent, c.peers_trusted, c.icmp_errors,
+                c.icmp_errors_suppressed, engine_->peers().size(),
+                c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_);
+    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+      if (c.malformed[i] != 0) {
+        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+      }
+    }
+    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i] != 0) {
+        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ClientDrop>(i)), c.dropped[i]);
+      }
+    }
+    if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
+    if (send_failures_ != 0) log_.notice("  UDP send failures: {}", send_failures_);
+    if (tun_write_failures_ != 0) log_.notice("  TUN write failures: {}", tun_write_failures_);
+  }
+
+  // At exit: withdraw the address (and tell the hook), then remove what we added.
+  void shutdown() {
+    if (current_) {
+      const core::AddressChange down{current_, std::nullopt, mtu_, "stopping"};
+      apply(down);
+      run_hook(down);
+    }
+    hooks_.drain();
+    if (nl_ && tun_) {
+      (void)nl_->delete_address(tun_->ifindex(), {wire::client_rs_link_local(false), 64});
+    }
+  }
+
+  [[nodiscard]] int exit_code() const { return exit_code_; }
+
+  // --- core::ActionSink ---
+  void send_udp(const Endpoint& to, wire::Bytes payload) override {
+    if (tx_.full()) flush();
+    if (!tx_.push(to, payload)) ++send_failures_;
+  }
+
+  void write_tun(wire::Bytes packet) override {
+    if (!tun_->write(packet).ok()) ++tun_write_failures_;
+  }
+
+  void state_changed(const ClientStatus& s) override {
+    const bool was_qualified = last_state_ == ClientState::kQualified;
+    last_state_ = s.state;
+    switch (s.state) {
+      case ClientState::kQualified: {
+        const std::string addr = s.address ? s.address->to_ipv6().to_string() : "?";
+        log_.notice("qualified: {} ({})", addr, s.cause);
+        std::string status = fmt::format("qualified: {} via {}, NAT {}", addr,
+                                         s.server.primary.to_string(), core::to_string(s.nat));
+        if (s.nat == NatType::kSymmetric) {
+          if (s.mapping != warned_mapping_) log_.warning("{}", describe_symmetric(s));
+          warned_mapping_ = s.mapping;
+          status = fmt::format("qualified behind a symmetric NAT: {} via {} (peers behind "
+                               "restricted/symmetric NATs unreachable)",
+                               addr, s.server.primary.to_string());
+        }
+        os::SdNotify::status(status);
+        break;
+      }
+      case ClientState::kStarting:
+        if (was_qualified) {
+          log_.warning("lost the Teredo address; starting: {}", s.cause);
+        } else {
+          log_.notice("starting: {}", s.cause);
+        }
+        os::SdNotify::status("qualifying: " + s.cause);
+        break;
+      case ClientState::kOffline:
+        log_.warning("offline: {}", s.cause);
+        os::SdNotify::status("offline: " + s.cause);
+        break;
+      case ClientState::kInitial: break;
+    }
+    if (s.state == ClientState::kOffline && s.nat == NatType::kSymmetric &&
+        config_.symmetric_nat == SymmetricNatPolicy::stop) {
+      log_.error("stopping: behind a symmetric NAT, and 'SymmetricNat stop' makes Teredo "
+                 "unusable here (RFC 4380 §5.2.1); 'SymmetricNat keep' would use the primary "
+                 "mapping (RFC 6081 §5.2)");
+      os::SdNotify::status("stopped: symmetric NAT (SymmetricNat stop)");
+      exit_code_ = 1;
+      loop_.stop();
+      return;
+    }
+    // RFC 4380 gives no rule for DNS; a name may have moved: re-resolve on each loss.
+    if ((was_qualified && s.state != ClientState::kQualified) || s.state == ClientState::kOffline) {
+      if (has_names(config_) && !resolver_.busy()) {
+        log_.info("re-resolving the server names");
+        resolver_.start(config_);
+      }
+    }
+  }
+
+  void address_changed(const core::AddressChange& change) override {
+    apply(change);
+    run_hook(change);
+    if (change.new_address && !ready_sent_) {
+      os::SdNotify::ready();
+      ready_sent_ = true;
+    }
+  }
+
+ private:
+  // --- interface configuration (rtnetlink only) ---
+  void apply(const core::AddressChange& c) {
+    const unsigned ifx = tun_->ifindex();
+    auto warn = [&](const os::Status& st) {
+      if (!st) log_.warning("{}", st.error().message());
+    };
+    if (c.new_address) {
+      log_.notice("address {}{} on {} ({})", c.old_address ? c.old_address->to_string() + " -> " : "",
+                  c.new_address->to_string(), tun_->name(), c.cause);
+      const std::uint32_t mtu = std::max<std::uint32_t>(c.mtu, kMinMtu);
+      if (mtu != mtu_) {
+        warn(nl_->set_mtu(ifx, mtu));
+        mtu_ = mtu;
+      }
+      // New first, old last: the kernel keeps the 2001::/32 prefix route while either exists.
+      const os::Status added = nl_->add_address(ifx, {*c.new_address, kTeredoPrefixLength}, {true, false});
+      if (!added && added.error().code() != EEXIST) warn(added);
+      const os::Status route = nl_->add_route(default_route(ifx));
+      if (!route && route.error().code() != EEXIST) warn(route);
+      wait_local_route(*c.new_address);
+      if (c.old_address && *c.old_address != *c.new_address) {
+        remove_address(*c.old_address);
+      }
+      current_ = c.new_address;
+    } else if (c.old_address) {
+      log_.notice("address {} withdrawn from {} ({})", c.old_address->to_string(), tun_->name(), c.cause);
+      const os::Status route = nl_->delete_route(default_route(ifx));
+      if (!route && route.error().code() != ESRCH && route.error().code() != ENOENT) warn(route);
+      remove_address(*c.old_address);
+      current_.reset();
+    }
+  }
+
+  void remove_address(const Ipv6Address& a) {
+    const os::Status st = nl_->delete_address(tun_->ifindex(), {a, kTeredoPrefixLength});
+    // A hook (Miredo's flushes the interface) may have removed it already.
+    if (!st && st.error().code() != EADDRNOTAVAIL && st.error().code() != ENOENT) {
+      log_.warning("{}", st.error().message());
+    }
+  }
+
+  static os::Ipv6Route default_route(unsigned ifindex) {
+    os::Ipv6Route r;
+    r.destination = {Ipv6Address{}, 0};
+    r.ifindex = ifindex;
+    r.metric = kDefaultRouteMetric;
+    return r;
+  }
+
+  // docs/os-linux.md: a new address is usable once the kernel has inserted its local route
+  // (asynchronously, a moment after the address); until then replies to it would be lost.
+  void wait_local_route(const Ipv6Address& a) {
+    const auto until = os::EventLoop::now() + kLocalRouteWait;
+    while (os::EventLoop::now() < until) {
+      auto routes = nl_->ipv6_routes();
+      if (!routes) return;
+      for (const auto& r : routes.value()) {
+        if (r.type == kRtnLocal && r.destination.address == a && r.destination.length == 128) return;
+      }
+      ::usleep(1000);
+    }
+    log_.warning("{}: no local route after {} ms", a.to_string(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(kLocalRouteWait).count());
+  }
+
+  void run_hook(const core::AddressChange& c) {
+    if (hooks_.script().empty()) return;
+    const std::string state = c.new_address ? "up" : "down";
+    std::vector<std::string> env = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "STATE=" + state,
+        "OLD_STATE=" + hook_state_,
+        "IFACE=" + tun_->name(),
+        "LLADDRESS=" + wire::client_rs_link_local(false).to_string(),
+        fmt::format("MTU={}", mtu_),
+        "SHIPWORM_CAUSE=" + std::string(c.cause),
+    };
+    if (c.new_address) env.push_back("ADDRESS=" + c.new_address->to_string());
+    if (c.old_address) env.push_back("OLD_ADDRESS=" + c.old_address->to_string());
+    if (engine_) {
+      const ClientStatus s = engine_->status();
+      env.push_back("SHIPWORM_SERVER=" + s.server.primary.to_string());
+      env.push_back("SHIPWORM_NAT=" + std::string(core::to_string(s.nat)));
+      if (c.new_address) env.push_back("SHIPWORM_MAPPING=" + s.mapping.to_string());
+    }
+    hook_state_ = state;
+    hooks_.enqueue(std::move(env));
+  }
+
+  // --- servers ---
+  void use(Resolved r) {
+    for (const auto& e : r.errors) log_.error("{}", e);
+    if (r.servers.empty()) {
+      resolve_backoff_ = resolve_backoff_ == core::Duration::zero()
+                             ? core::Duration(kResolveRetryFirst)
+                             : std::min<core::Duration>(resolve_backoff_ * 2, kResolveRetryMax);
+      resolve_retry_at_ = os::EventLoop::now() + resolve_backoff_;
+      const auto s = std::chrono::duration_cast<std::chrono::seconds>(resolve_backoff_).count();
+      log_.warning("no usable Teredo server; resolving again in {} s", s);
+      os::SdNotify::status(fmt::format("no usable Teredo server ({}); retrying in {} s",
+                                       r.errors.empty() ? "?" : r.errors.front(), s));
+      return;
+    }
+    resolve_backoff_ = core::Duration::zero();
+    resolve_retry_at_.reset();
+    if (engine_) {
+      if (engine_->config().servers == r.servers) return;
+      if (engine_->state() == ClientState::kQualified) return;  // recovered meanwhile
+    }
+    std::vector<std::string> names;
+    for (const auto& s : r.servers) names.push_back(s.to_string());
+    log_.notice("Teredo server{} {}", names.size() > 1 ? "s" : "", fmt::format("{}", fmt::join(names, ", ")));
+    engine_ = std::make_unique<core::ClientEngine>(
+        engine_config(config_, std::move(r.servers), sock_->local_endpoint()), random_);
+    engine_->start(os::EventLoop::now(), *this);
+    flush();
+  }
+
+  void on_resolved() {
+    if (auto r = resolver_.take()) use(std::move(*r));
+    reschedule();
+  }
+
+  // --- I/O ---
+  void on_udp_readable() {
+    for (int round = 0; round < 4; ++round) {
+      const auto r = sock_->recv_batch(rx_);
+      if (r.count == 0) break;
+      const auto now = os::EventLoop::now();
+      for (std::size_t k = 0; k < rx_.size(); ++k) {
+        const os::Datagram& d = rx_[k];
+        if (d.truncated) {
+          ++truncated_;
+          continue;
+        }
+        if (engine_) engine_->on_udp(now, d.peer, rx_.payload(k), *this);
+      }
+      flush();
+      if (rx_.size() < rx_.capacity()) break;
+    }
+    reschedule();
+  }
+
+  void on_tun_readable() {
+    for (int round = 0; round < 4; ++round) {
+      const auto r = tun_->read_batch(tun_rx_);
+      if (tun_rx_.empty()) break;
+      const auto now = os::EventLoop::now();
+      for (std::size_t k = 0; k < tun_rx_.size(); ++k) {
+        if (engine_) engine_->on_tun(now, tun_rx_.packet(k), *this);
+      }
+      flush();
+      if (!r.ok() || tun_rx_.size() < tun_rx_.capacity()) break;
+    }
+    reschedule();
+  }
+
+  void on_deadline() {
+    const auto now = os::EventLoop::now();
+    if (engine_) {
+      const auto d = engine_->next_deadline();
+      if (d && *d <= now) engine_->on_timer(now, *this);
+    }
+    hooks_.on_timer(now);
+    if (resolve_retry_at_ && *resolve_retry_at_ <= now) {
+      resolve_retry_at_.reset();
+      resolver_.start(config_);
+    }
+    flush();
+    reschedule();
+  }
+
+  void flush() {
+    if (tx_.empty()) return;
+    const auto r = sock_->send_batch(tx_);
+    send_failures_ += r.dropped;
+    if (r.blocked) send_failures_ += tx_.size() - r.next;
+    tx_.clear();
+  }
+
+  void reschedule() {
+    TimePoint d = TimePoint::max();
+    if (engine_) {
+      if (const auto e = engine_->next_deadline()) d = std::min(d, *e);
+    }
+    if (const auto h = hooks_.deadline()) d = std::min(d, *h);
+    if (resolve_retry_at_) d = std::min(d, *resolve_retry_at_);
+    if (d != TimePoint::max()) {
+      loop_.set_deadline(d);
+    } else {
+      loop_.clear_deadline();
+    }
+  }
+
+  Logger& log_;
+  os::EventLoop& loop_;
+  ClientRunOptions options_;
+  ClientConfig config_;
+  CsprngRandom random_;
+  HookRunner hooks_;
+  AsyncResolver resolver_;
+  std::optional<os::UdpSocket> sock_;
+  std::optional<os::TunDevice> tun_;
+  std::optional<os::Netlink> nl_;
+  std::unique_ptr<core::ClientEngine> engine_;
+  std::uint32_t mtu_ = wire::kDefaultMtu;
+  std::optional<Ipv6Address> current_;  // the Teredo address on the interface
+  std::string hook_state_ = "down";
+  ClientState last_state_ = ClientState::kInitial;
+  Endpoint warned_mapping_{};
+  bool ready_sent_ = false;
+  int exit_code_ = 0;
+  core::Duration resolve_backoff_{};
+  std::optional<TimePoint> resolve_retry_at_;
+  // A datagram larger than a slot is counted as truncated and dropped; a TUN packet is at
+  // most the interface MTU (<= 65507).
+  os::DatagramBatch rx_{16, 65535};
+  os::DatagramBatch tx_{16, 65535};
+  os::PacketBatch tun_rx_{16, 65535};
+  std::uint64_t truncated_ = 0;
+  std::uint64_t send_failures_ = 0;
+  std::uint64_t tun_write_failures_ = 0;
+};
+
+}  // namespace
+
+int run_client(const ClientRunOptions& options) {
+  Logger boot;
+  const auto r = load(options);
+  print_problems(r, boot);
+  if (!r.ok()) return 2;
+  const ClientConfig& config = *r.config->client();
+
+  LogOptions lo;
+  lo.level = config.common.log_level;
+  lo.syslog_facility = config.common.syslog_facility;
+  lo.ident = "shipworm-client";
+  Logger log(lo);
+
+  auto loop = os::EventLoop::create();
+  if (!loop) {
+    log.error("{}", loop.error().message());
+    return 1;
+  }
+  ClientDaemon daemon(log, *loop.value(), options, config);
+  if (!daemon.open()) return 1;
+
+  // Everything privileged is open. CAP_NET_ADMIN stays: the Teredo address changes with the
+  // NAT mapping, and adding/removing it (and the default route) is an rtnetlink request that
+  // needs it. The hook script inherits at most that (bounding set, no_new_privs).
+  os::PrivilegeDrop drop;
+  drop.keep = {CAP_NET_ADMIN};
+  if (const auto st = os::drop_privileges(drop); !st) {
+    log.warning("could not drop privileges: {}", st.error().message());
+  }
+
+  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
+  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
+  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
+  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
+  daemon.begin();
+  const auto st = loop.value()->run();
+  os::SdNotify::stopping();
+  daemon.log_counters();
+  daemon.shutdown();
+  if (!st) {
+    log.error("{}", st.error().message());
+    return 1;
+  }
+  log.notice("stopped");
+  return daemon.exit_code();
+}
+
+}  // namespace shipworm::daemon

@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""`shipworm client` in the lab (issue 5).
+
+    test_client.py native KIND SERVER [RELAY]
+                                        shipworm client behind a KIND NAT qualifies against
+                                        SERVER (miredo|shipworm) and pings the native IPv6
+                                        host through RELAY (default $IMPL_RELAY or miredo);
+                                        the interface carries what Miredo's hook sets up
+    test_client.py peers                two shipworm clients behind different NATs and a
+                                        Miredo client ping each other; the data goes
+                                        straight between the NATs, never via server or relay
+    test_client.py symmetric            behind a symmetric NAT: reported (log), and the
+                                        address reaches the native host through the relay
+    test_client.py symmetric-stop       the same with 'SymmetricNat stop': a clear message
+                                        and exit status 1
+    test_client.py nat-flush            the NAT drops its mappings (and picks new ports): at
+                                        the next refresh the client moves to a new address,
+                                        the old one goes, the hook sees the change
+    test_client.py server-restart       the server goes away: the client withdraws its
+                                        address (hook STATE=down); it comes back: a new
+                                        address (hook STATE=up)
+"""
+import os
+import sys
+import time
+
+import lab as L
+
+IMPL_RELAY = os.environ.get("IMPL_RELAY", "miredo")
+KINDS = {"full-cone": "fc", "address-restricted": "ar", "port-restricted": "pr", "direct": "di"}
+PINGS = 3
+BIG = 200  # echo payload: data packets are larger than any RS, RA or bubble in a capture
+
+
+def tokens(relay):
+    t = {"peers": "cpe", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
+         "server-restart": "csr"}
+    for kind, k in KINDS.items():
+        for server in ("miredo", "shipworm"):
+            # c + kind + server + relay initial: cfcmm, cprsm, ...; unique, <= 6 chars
+            t[f"native-{kind}-{server}"] = f"c{k}{server[0]}{relay[0]}"
+    return t
+
+
+def start_core(lab, server="miredo", capture=True, relay=None):
+    core = lab.core()
+    if capture:
+        lab.capture(core.server, "eth0")
+        lab.capture(core.relay, "eth0")
+    lab.server_role = lab.start_role(server, "server", core.server)
+    lab.start_role(relay or IMPL_RELAY, "relay", core.relay)
+    return core
+
+
+def start_client(lab, host, extra=(), impl="shipworm", wait=True):
+    return lab.start_role(impl, "client", host, wait=wait, extra=list(extra) + (
+        ["LogLevel info"] if impl == "shipworm" else []))
+
+
+def check_address(check, c, addr, nat):
+    t = L.teredo_decode(addr)
+    public = nat.ip if nat else c.ip
+    check.that(t["server"] == L.SERVER_IPS[0], f"{c.role}: address names the server",
+               f"{addr} -> {t}")
+    check.that(t["mapped"] == public, f"{c.role}: mapped address is the public one {public}",
+               t["mapped"])
+    check.that(t["flags"] & 0x8000 == 0, f"{c.role}: cone flag clear (RFC 5991 §3.2)",
+               hex(t["flags"]))
+    return t
+
+
+def check_interface(check, c, addr):
+    """What Miredo's client-hook would have configured, done by shipworm via rtnetlink."""
+    out = c.ip_cmd("-6", "addr", "show", "dev", "teredo")
+    check.that(f"{addr}/32" in out, f"{c.role}: Teredo address configured as /32", out.strip())
+    check.that("fe80::ffff:ffff:ffff/64" in out, f"{c.role}: link-local fe80::ffff:ffff:ffff/64",
+               out.strip())
+    link = c.ip_cmd("link", "show", "dev", "teredo")
+    check.that("mtu 1280" in link and ",UP" in link, f"{c.role}: teredo is up with MTU 1280",
+               link.strip())
+    routes = c.ip_cmd("-6", "route", "show", "dev", "teredo")
+    check.that("2001::/32" in routes, f"{c.role}: route 2001::/32 via teredo", routes.strip())
+    check.that(any(r.startswith("default") and "metric 1029" in r for r in routes.splitlines()),
+               f"{c.role}: last-resort default route, metric 1029", routes.strip())
+
+
+def log_has(rp, text, timeout=0):
+    if timeout:
+        try:
+            return L.wait_for(f"'{text}' in the client log", lambda: text in rp.log_text(), timeout)
+        except L.LabError:
+            return False
+    return text in rp.log_text()
+
+
+def ping(check, src, dst, what, size=56, count=PINGS):
+    r = src.ping6(dst, count=count, deadline=10, size=size)
+    check.that(r["received"] == count and r["from"] == [dst] and not r["errors"],
+               f"{what}: {count}/{count} echo replies from {dst}", r)
+    return r
+
+
+def native(kind, server, relay):
+    def body(lab, check):
+        start_core(lab, server, relay=relay)
+        nat = None if kind == "direct" else lab.nat(kind)
+        c = lab.client("c1", behind=nat)
+        rp = start_client(lab, c)
+        addr = lab.wait_qualified(c)
+        check_address(check, c, addr, nat)
+        check_interface(check, c, addr)
+        check.that(log_has(rp, "qualified: " + addr), "the client logs 'qualified: ADDRESS' with "
+                   "its cause", rp.log_text()[-600:])
+        ping(check, c, L.NATIVE_V6, f"shipworm client ({kind}) -> native host via {relay} relay")
+        public = nat.ip if nat else c.ip
+        relay_cap = os.path.join(lab.workdir, "rly-eth0.pcap")
+        to_client = lab.pcap(relay_cap, f"udp and src host {L.RELAY_IP} and dst host {public}")
+        check.that(len(to_client) >= PINGS, "the relay sent the replies to the client over "
+                   "UDP/IPv4", len(to_client))
+        check.that(rp.alive(), "shipworm client still running")
+        rp.stop()
+        check.that(rp.proc.returncode == 0, "SIGTERM: clean exit (status 0)", rp.proc.returncode)
+        check.that("teredo" not in c.ip_cmd("-o", "link", "show", check=False),
+                   "the interface is gone after exit")
+    return body
+
+
+def peers(lab, check):
+    start_core(lab, capture=True)
+    hosts = []
+    for name, kind, impl in (("a", "full-cone", "shipworm"), ("b", "port-restricted", "shipworm"),
+                             ("m", "address-restricted", "miredo")):
+        nat = lab.nat(kind)
+        lab.capture(nat, "wan")
+        h = lab.client(name, behind=nat)
+        start_client(lab, h, impl=impl)
+        hosts.append((h, nat, f"{impl} {name} ({kind})"))
+    addrs = {}
+    for h, nat, what in hosts:
+        addrs[h.role] = lab.wait_qualified(h)
+        check_address(check, h, addrs[h.role], nat)
+    for a, na, wa in hosts:
+        for b, nb, wb in hosts:
+            if a is b:
+                continue
+            ping(check, a, addrs[b.role], f"{wa} -> {wb}", size=BIG)
+    # Data (echo requests/replies of BIG bytes) went straight between the NATs ...
+    for a, na, wa in hosts:
+        for b, nb, wb in hosts:
+            if a is b:
+                continue
+            cap = os.path.join(lab.workdir, f"{na.role}-wan.pcap")
+            direct = lab.pcap(cap, f"udp and src host {na.ip} and dst host {nb.ip} and greater {BIG}")
+            check.that(len(direct) >= 2 * PINGS, f"{wa} -> {wb}: data direct between the NATs",
+                       len(direct))
+    # ... and never through the server or the relay (only RS/RA/bubbles, all small, there).
+    nat_ips = " or ".join(f"host {n.ip}" for _, n, _ in hosts)
+    for host, cap in (("server", "srv-eth0.pcap"), ("relay", "rly-eth0.pcap")):
+        big = lab.pcap(os.path.join(lab.workdir, cap), f"udp and ({nat_ips}) and greater {BIG}")
+        check.that(not big, f"no client-to-client data through the {host}", big[:4])
+
+
+def symmetric(lab, check):
+    start_core(lab)
+    nat = lab.nat("symmetric")
+    lab.capture(nat, "wan")
+    c = lab.client("c1", behind=nat)
+    rp = start_client(lab, c)
+    addr = lab.wait_qualified(c)
+    t = L.teredo_decode(addr)
+    check.that(t["mapped"] == nat.ip, "address embeds the NAT's public address", t)
+    check.that(log_has(rp, "behind a symmetric NAT", 2), "the client says it is behind a "
+               "symmetric NAT", rp.log_text()[-800:])
+    check.that(log_has(rp, "cannot be reached directly"), "and which peers it cannot reach")
+    ping(check, c, L.NATIVE_V6, "symmetric client -> native host via the relay")
+
+
+def symmetric_stop(lab, check):
+    start_core(lab, capture=False)
+    nat = lab.nat("symmetric")
+    c = lab.client("c1", behind=nat)
+    rp = start_client(lab, c, extra=["SymmetricNat stop"], wait=False)
+    try:
+        L.wait_for("the client to exit", lambda: not rp.alive(), 20)
+    except L.LabError:
+        pass
+    check.that(not rp.alive(), "with 'SymmetricNat stop' the client stops")
+    check.that(rp.proc.poll() == 1, "exit status 1", rp.proc.poll())
+    text = rp.log_text()
+    check.that("symmetric NAT" in text and "SymmetricNat stop" in text,
+               "the log says why (symmetric NAT, SymmetricNat stop)", text[-800:])
+    check.that(c.teredo_address() is None, "no Teredo address was configured")
+
+
+HOOK = """#!/bin/sh
+# Appends one record per run: '---', the variables Miredo's client-hook reads (and ours),
+# '...'. Written with one append so a reader never sees half a record.
+rec="$(echo ---; env | grep -E '^(STATE|OLD_STATE|IFACE|ADDRESS|OLD_ADDRESS|LLADDRESS|MTU|SHIPWORM_[A-Z]+)=' | sort; echo ...)"
+echo "$rec" >> {out}
+"""
+
+
+def hook_events(path):
+    """The hook's complete runs, each a dict of the variables it saw."""
+    events, cur = [], None
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line == "---":
+                    cur = {}
+                elif line == "..." and cur is not None:
+                    events.append(cur)
+                    cur = None
+                elif "=" in line and cur is not None:
+                    k, _, v = line.partition("=")
+                    cur[k] = v
+    except OSError:
+        pass
+    return events
+
+
+def hooked_client(lab, c, extra=()):
+    out = os.path.join(lab.workdir, f"{c.role}.hook.env")
+    script = os.path.join(lab.workdir, f"{c.role}.hook.sh")
+    with open(script, "w") as f:
+        f.write(HOOK.format(out=out))
+    os.chmod(script, 0o755)
+    rp = start_client(lab, c, extra=[f"HookScript {script}", "RefreshInterval 10"] + list(extra))
+    return rp, out
+
+
+def wait_hook(out, n, timeout):
+    try:
+        return L.wait_for(f"{n} hook runs", lambda: (e := hook_events(out)) and len(e) >= n and e,
+                          timeout)
+    except L.LabError:
+        return hook_events(out)
+
+
+def nat_flush(lab, check):
+    start_core(lab, capture=False)
+    nat = lab.nat("port-restricted")
+    c = lab.client("c1", behind=nat)
+    rp, out = hooked_client(lab, c)
+    a1 = lab.wait_qualified(c)
+    ev = wait_hook(out, 1, 5)
+    check.that(ev and ev[0].get("STATE") == "up" and ev[0].get("ADDRESS") == a1
+               and ev[0].get("IFACE") == "teredo" and ev[0].get("LLADDRESS") == "fe80::ffff:ffff:ffff"
+               and ev[0].get("MTU") == "1280",
+               "hook: STATE=up with ADDRESS, IFACE, LLADDRESS, MTU (Miredo's variables)", ev)
+    # The NAT forgets every mapping and from now on maps to other ports: the next refresh
+    # (RefreshInterval 10: within 7.5-10 s) sees a new mapping.
+    nat.remap_ports()
+    a2 = L.wait_for("a new Teredo address", lambda: (a := c.teredo_address()) and a != a1 and a, 20)
+    check.that(a2 != a1, "after the NAT lost its mapping the client has a new address", (a1, a2))
+    check.that(L.teredo_decode(a2)["port"] != L.teredo_decode(a1)["port"],
+               "the new address embeds the new mapped port",
+               (L.teredo_decode(a1), L.teredo_decode(a2)))
+    check.that(a1 not in c.addresses6("teredo"), "the old address was removed",
+               c.addresses6("teredo"))
+    ev = wait_hook(out, 2, 5)
+    check.that(len(ev) >= 2 and ev[1].get("STATE") == "up" and ev[1].get("ADDRESS") == a2
+               and ev[1].get("OLD_ADDRESS") == a1,
+               "hook: STATE=up with the new ADDRESS and OLD_ADDRESS", ev)
+    ping(check, c, L.NATIVE_V6, "with the new address: client -> native host")
+    check.that(log_has(rp, f"address {a1} -> {a2}") and log_has(rp, "mapping changed from"),
+               "the change is logged with its cause", rp.log_text()[-600:])
+
+
+def server_restart(lab, check):
+    core = start_core(lab, capture=False)
+    nat = lab.nat("address-restricted")
+    c = lab.client("c1", behind=nat)
+    rp, out = hooked_client(lab, c)
+    a1 = lab.wait_qualified(c)
+    wait_hook(out, 1, 5)
+    lab.server_role.stop()
+    # Next refresh within 10 s, then 3 RSs 4 s apart: the server is lost within ~22 s.
+    L.wait_for("the address to be withdrawn", lambda: c.teredo_address() is None, 35)
+    ev = wait_hook(out, 2, 5)
+    check.that(len(ev) >= 2 and ev[1].get("STATE") == "down" and ev[1].get("OLD_ADDRESS") == a1,
+               "hook: STATE=down with OLD_ADDRESS when the server is lost", ev)
+    check.that(log_has(rp, "lost: no reply after 3"), "the loss is logged with its cause",
+               rp.log_text()[-800:])
+    routes = c.ip_cmd("-6", "route", "show", "dev", "teredo", check=False)
+    check.that("default" not in routes, "the default route went with the address", routes)
+    # The server comes back; meanwhile the NAT lost its mapping too (new ports).
+    nat.remap_ports()
+    lab.start_role("miredo", "server", core.server)
+    a2 = lab.wait_qualified(c, timeout=30)
+    check.that(a2 != a1, "qualified again, with a new address", (a1, a2))
+    ev = wait_hook(out, 3, 5)
+    check.that(len(ev) >= 3 and ev[-1].get("STATE") == "up" and ev[-1].get("ADDRESS") == a2
+               and ev[-1].get("OLD_STATE") == "down",
+               "hook: STATE=up (OLD_STATE=down) with the new ADDRESS", ev)
+    ping(check, c, L.NATIVE_V6, "after the server came back: client -> native host")
+
+
+def main():
+    args = sys.argv[1:]
+    impls = ("miredo", "shipworm")
+    if 3 <= len(args) <= 4 and args[0] == "native" and args[1] in KINDS and args[2] in impls:
+        relay = args[3] if len(args) == 4 else IMPL_RELAY
+        if relay not in impls:
+            sys.exit(f"unknown relay implementation {relay}")
+        L.run_test(tokens(relay)[f"native-{args[1]}-{args[2]}"], native(args[1], args[2], relay))
+    elif len(args) == 1 and args[0] in tokens(IMPL_RELAY):
+        fn = {"peers": peers, "symmetric": symmetric, "symmetric-stop": symmetric_stop,
+              "nat-flush": nat_flush, "server-restart": server_restart}[args[0]]
+        L.run_test(tokens(IMPL_RELAY)[args[0]], fn)
+    else:
+        sys.exit(f"usage: {sys.argv[0]} native KIND miredo|shipworm [RELAY] | peers | symmetric | "
+                 "symmetric-stop | nat-flush | server-restart")
+
+
+if __name__ == "__main__":
+    main()
