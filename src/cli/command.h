@@ -27,6 +27,7 @@ class UsageError : public std::runtime_error {
 Command add_addr_command(CLI::App& root);
 Command add_check_config_command(CLI::App& root);
 Command add_server_command(CLI::App& root);
+Command add_relay_command(CLI::App& root);
 Command add_client_command(CLI::App& root);
 
 }  // namespace shipworm::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_addr_command(app));
   commands.push_back(add_check_config_command(app));
   commands.push_back(add_server_command(app));
+  commands.push_back(add_relay_command(app));
   commands.push_back(add_client_command(app));
 
   try {

@@ -121,6 +121,16 @@ void RelayEngine::note_created(const PeerTable::Insert& ins) {
 // From clients: RFC 4380 §5.4.2.
 
 void RelayEngine::on_udp(TimePoint now, const Endpoint& from, Bytes payload, ActionSink& out) {
+  udp_in(now, from, payload, nullptr, out);
+}
+
+void RelayEngine::on_udp_inplace(TimePoint now, const Endpoint& from, wire::MutableBytes payload,
+                                 ActionSink& out) {
+  udp_in(now, from, payload, payload.data(), out);
+}
+
+void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload,
+                         std::uint8_t* writable, ActionSink& out) {
   ++counters_.udp_packets_in;
   counters_.udp_bytes_in += payload.size();
   if (is_own(from.address)) return drop(RelayDrop::kLoopFromOwnAddress);
@@ -169,7 +179,9 @@ void RelayEngine::on_udp(TimePoint now, const Endpoint& from, Bytes payload, Act
     if (!reply_to_ours) answer_bubble(now, id, ip, from, out);
     return;
   }
-  forward_native(now, ip, from, out);
+  // The packet's own bytes inside the caller's buffer (it starts where the headers end).
+  std::uint8_t* w = writable == nullptr ? nullptr : writable + (ip.packet.data() - payload.data());
+  forward_native(now, ip, from, w, out);
 }
 
 void RelayEngine::trust(TimePoint now, PeerId id, const Endpoint& from, ActionSink& out) {
@@ -215,7 +227,7 @@ void RelayEngine::answer_bubble(TimePoint now, PeerId id, const Ipv6View& ip, co
 }
 
 void RelayEngine::forward_native(TimePoint now, const Ipv6View& ip, const Endpoint& from,
-                                 ActionSink& out) {
+                                 std::uint8_t* writable, ActionSink& out) {
   // rfc-checklist §9.2: never send a packet received over UDP back towards 2001::/32, nor to
   // one of our own IPv4 addresses in 6to4 or ISATAP form.
   if (wire::is_teredo(ip.dst, config_.prefix) || wire::is_teredo(ip.dst)) {
@@ -225,15 +237,17 @@ void RelayEngine::forward_native(TimePoint now, const Ipv6View& ip, const Endpoi
   if (!is_global_scope(ip.dst)) return drop(RelayDrop::kDestinationNotGlobal);
   if (!is_served(ip.dst)) return drop(RelayDrop::kDestinationNotServed);  // §5.4.2
 
-  std::memcpy(packet_buf_.data(), ip.packet.data(), ip.packet.size());
-  if (router()) {
-    if (ip.hop_limit <= 1) {
-      send_icmp_error(now, ip, wire::kIcmpTimeExceeded, wire::kTimeExceededHopLimit, &from, out);
-      return drop(RelayDrop::kHopLimitExceeded);
-    }
-    packet_buf_[7] = static_cast<std::uint8_t>(ip.hop_limit - 1);
+  if (router() && ip.hop_limit <= 1) {
+    send_icmp_error(now, ip, wire::kIcmpTimeExceeded, wire::kTimeExceededHopLimit, &from, out);
+    return drop(RelayDrop::kHopLimitExceeded);
   }
-  out.write_tun(Bytes(packet_buf_).first(ip.packet.size()));
+  std::uint8_t* buf = writable;
+  if (buf == nullptr) {
+    buf = packet_buf_.data();
+    std::memcpy(buf, ip.packet.data(), ip.packet.size());
+  }
+  if (router()) buf[7] = static_cast<std::uint8_t>(ip.hop_limit - 1);
+  out.write_tun(Bytes(buf, ip.packet.size()));
   ++counters_.to_native_packets;
   counters_.to_native_bytes += ip.packet.size();
 }
@@ -242,6 +256,15 @@ void RelayEngine::forward_native(TimePoint now, const Ipv6View& ip, const Endpoi
 // To clients: RFC 4380 §5.4.1.
 
 void RelayEngine::on_tun(TimePoint now, Bytes ipv6_packet, ActionSink& out) {
+  tun_in(now, ipv6_packet, nullptr, out);
+}
+
+void RelayEngine::on_tun_inplace(TimePoint now, wire::MutableBytes ipv6_packet, ActionSink& out) {
+  tun_in(now, ipv6_packet, ipv6_packet.data(), out);
+}
+
+void RelayEngine::tun_in(TimePoint now, Bytes ipv6_packet, std::uint8_t* writable,
+                         ActionSink& out) {
   ++counters_.tun_packets_in;
   counters_.tun_bytes_in += ipv6_packet.size();
   const auto parsed = wire::parse_ipv6(ipv6_packet);
@@ -271,15 +294,17 @@ void RelayEngine::on_tun(TimePoint now, Bytes ipv6_packet, ActionSink& out) {
     return drop(RelayDrop::kLoopOwnIpv4Destination);  // §9.1 destination check
   }
 
-  std::memcpy(packet_buf_.data(), ip.packet.data(), ip.packet.size());
-  if (router()) {
-    if (ip.hop_limit <= 1) {
-      send_icmp_error(now, ip, wire::kIcmpTimeExceeded, wire::kTimeExceededHopLimit, nullptr, out);
-      return drop(RelayDrop::kHopLimitExceeded);
-    }
-    packet_buf_[7] = static_cast<std::uint8_t>(ip.hop_limit - 1);
+  if (router() && ip.hop_limit <= 1) {
+    send_icmp_error(now, ip, wire::kIcmpTimeExceeded, wire::kTimeExceededHopLimit, nullptr, out);
+    return drop(RelayDrop::kHopLimitExceeded);
   }
-  send_to_client(now, ip, *dst, Bytes(packet_buf_).first(ip.packet.size()), out);
+  std::uint8_t* buf = writable;  // the packet starts the caller's buffer (parse_ipv6)
+  if (buf == nullptr) {
+    buf = packet_buf_.data();
+    std::memcpy(buf, ip.packet.data(), ip.packet.size());
+  }
+  if (router()) buf[7] = static_cast<std::uint8_t>(ip.hop_limit - 1);
+  send_to_client(now, ip, *dst, Bytes(buf, ip.packet.size()), out);
 }
 
 void RelayEngine::send_to_client(TimePoint now, const Ipv6View& ip, const wire::TeredoAddress& dst,

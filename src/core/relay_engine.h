@@ -163,6 +163,14 @@ class RelayEngine {
 
   void on_udp(TimePoint now, const wire::Endpoint& from, wire::Bytes payload, ActionSink& out);
   void on_tun(TimePoint now, wire::Bytes ipv6_packet, ActionSink& out);
+  // The same, on a buffer the engine may modify: the hop limit is decremented in place and a
+  // forwarded packet reaches the sink (write_tun / send_udp) as a span of the caller's own
+  // buffer instead of a copy in the engine's scratch space, so a daemon that reads into its
+  // send slots forwards with no copy at all (the sink can recognise its slot by address).
+  // Everything else (bubbles, errors, dequeued packets) comes from engine buffers as usual.
+  void on_udp_inplace(TimePoint now, const wire::Endpoint& from, wire::MutableBytes payload,
+                      ActionSink& out);
+  void on_tun_inplace(TimePoint now, wire::MutableBytes ipv6_packet, ActionSink& out);
   void on_timer(TimePoint now, ActionSink& out);
   // When on_timer() is next needed; TimePoint::max() when nothing is pending.
   [[nodiscard]] TimePoint next_deadline() const;
@@ -184,8 +192,12 @@ class RelayEngine {
 
   void send_to_client(TimePoint now, const wire::Ipv6View& ip, const wire::TeredoAddress& dst,
                       wire::Bytes packet, ActionSink& out);
+  // `writable`: the packet's own bytes, modifiable (in-place entry points), else nullptr.
+  void udp_in(TimePoint now, const wire::Endpoint& from, wire::Bytes payload,
+              std::uint8_t* writable, ActionSink& out);
+  void tun_in(TimePoint now, wire::Bytes ipv6_packet, std::uint8_t* writable, ActionSink& out);
   void forward_native(TimePoint now, const wire::Ipv6View& ip, const wire::Endpoint& from,
-                      ActionSink& out);
+                      std::uint8_t* writable, ActionSink& out);
   void trust(TimePoint now, PeerId id, const wire::Endpoint& from, ActionSink& out);
   void answer_bubble(TimePoint now, PeerId id, const wire::Ipv6View& ip,
                      const wire::Endpoint& from, ActionSink& out);

@@ -787,5 +787,83 @@ TEST_F(RelayEngineTest, RfcChecklist_5_6_HostSpecificBehindNatSendsDirectBubbleT
   expect_bubble(out[1], kClient, kHost, kClientAddr);
 }
 
+// ---------------------------------------------------------------- in-place entry points
+// The daemon forwards without copies: on_tun_inplace/on_udp_inplace decrement the hop limit in
+// the caller's buffer and hand the sink a span of that buffer.
+
+TEST_F(RelayEngineTest, InPlace_TunToTrustedClientSendsCallersBufferWithHopLimitDecremented) {
+  make_trusted();
+  const auto before = engine_->counters().to_clients_packets;
+  auto p = packet(kNative, kClientAddr, 64);
+  const Bytes seen_by_sink = [&] {
+    struct AliasSink : ActionSink {
+      Bytes last;
+      Endpoint to;
+      void send_udp(const Endpoint& e, Bytes b) override { last = b; to = e; }
+      void write_tun(Bytes) override {}
+    } s;
+    engine_->on_tun_inplace(t0 + 1s, p, s);
+    EXPECT_EQ(s.to, kClient);
+    return s.last;
+  }();
+  EXPECT_EQ(seen_by_sink.data(), p.data());  // no copy
+  EXPECT_EQ(seen_by_sink.size(), p.size());
+  EXPECT_EQ(p[7], 63);  // decremented in place
+  EXPECT_EQ(engine_->counters().to_clients_packets, before + 1);
+}
+
+TEST_F(RelayEngineTest, InPlace_UdpToNativeWritesCallersPacketWithHopLimitDecremented) {
+  auto d = packet(kClientAddr, kNative, 10);
+  const std::size_t len = d.size();
+  struct AliasSink : ActionSink {
+    Bytes tun;
+    void send_udp(const Endpoint&, Bytes) override {}
+    void write_tun(Bytes b) override { tun = b; }
+  } s;
+  auto c = routed();
+  c.unknown_peers = UnknownPeerPolicy::kForward;
+  reset(c);
+  engine_->on_udp_inplace(t0, kClient, d, s);
+  EXPECT_EQ(s.tun.data(), d.data());
+  EXPECT_EQ(s.tun.size(), len);
+  EXPECT_EQ(d[7], 9);
+  EXPECT_EQ(engine_->counters().to_native_packets, 1u);
+}
+
+TEST_F(RelayEngineTest, InPlace_SameDecisionsAsCopyingEntryPoints) {
+  // The same sequence through both APIs gives the same outputs and counters.
+  RelayEngine a(routed()), b(routed());
+  RecordingSink sa, sb;
+  const std::vector<std::vector<std::uint8_t>> native_in = {
+      packet(kNative, kClientAddr, 64), packet(kNative, kClientAddr, 1),
+      packet(kNative, v6("2001:db8::5")), packet(kNative, teredo_of({v4("10.0.0.1"), 5}))};
+  for (const auto& p : native_in) {
+    auto copy = p;
+    a.on_tun(t0, p, sa);
+    b.on_tun_inplace(t0, copy, sb);
+  }
+  const std::vector<std::vector<std::uint8_t>> udp_in = {
+      bubble(kClientAddr, kNative), packet(kClientAddr, kNative, 5), packet(kClientAddr, kNative, 1),
+      packet(teredo_of(kClient2), kNative)};
+  for (const auto& p : udp_in) {
+    auto copy = p;
+    a.on_udp(t0 + 1s, kClient, p, sa);
+    b.on_udp_inplace(t0 + 1s, kClient, copy, sb);
+  }
+  const auto ra = sa.take(), rb = sb.take();
+  ASSERT_EQ(ra.size(), rb.size());
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    EXPECT_EQ(ra[i].udp, rb[i].udp) << i;
+    EXPECT_EQ(ra[i].to, rb[i].to) << i;
+    EXPECT_EQ(ra[i].bytes, rb[i].bytes) << i;
+  }
+  EXPECT_EQ(a.counters().dropped, b.counters().dropped);
+  EXPECT_EQ(a.counters().to_native_packets, b.counters().to_native_packets);
+  EXPECT_EQ(a.counters().to_clients_packets + a.counters().packets_dequeued,
+            b.counters().to_clients_packets + b.counters().packets_dequeued);
+  EXPECT_GE(a.counters().to_native_packets, 1u);
+  EXPECT_GE(a.counters().dropped[static_cast<std::size_t>(RelayDrop::kHopLimitExceeded)], 1u);
+}
+
 }  // namespace
 }  // namespace shipworm::core

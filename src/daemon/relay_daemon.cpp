@@ -1,0 +1,556 @@
+#include "daemon/relay_daemon.h"
+
+#include <linux/capability.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <memory>
+
+#include "core/relay_engine.h"
+#include "os/linux/capabilities.h"
+#include "os/linux/csprng.h"
+#include "os/linux/datagram_batch.h"
+#include "os/linux/event_loop.h"
+#include "os/linux/netlink.h"
+#include "os/linux/sd_notify.h"
+#include "os/linux/sysctl.h"
+#include "os/linux/tun_device.h"
+#include "os/linux/udp_socket.h"
+#include "wire/teredo_address.h"
+
+namespace shipworm::daemon {
+namespace {
+
+using core::RelayEngine;
+using core::TimePoint;
+using wire::Endpoint;
+using wire::Ipv4Address;
+using wire::Ipv6Address;
+
+constexpr std::size_t kBatch = 64;            // datagrams / TUN packets per batch
+constexpr std::size_t kControlBatch = 16;     // bubbles, errors, dequeued packets
+constexpr int kUdpRoundsPerWakeup = 4;        // recvmmsg calls before yielding to the TUN
+constexpr std::size_t kTunReadsPerWakeup = 2 * kBatch;
+constexpr auto kHousekeeping = std::chrono::seconds(10);  // host addresses refresh
+
+ConfigResult load(const RelayRunOptions& o) {
+  return load_config(o.config_path.value_or(""), Role::relay, o.overrides);
+}
+
+void print_problems(const ConfigResult& r, Logger& log) {
+  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
+  for (const auto& e : r.errors) log.error("{}", e.to_string());
+}
+
+os::Ipv6Prefix teredo_route_prefix(std::uint32_t prefix) {
+  os::Ipv6Prefix p;
+  wire::store_u32(p.address.bytes, 0, prefix);
+  p.length = 32;
+  return p;
+}
+
+std::string prefix_text(std::uint32_t prefix) { return teredo_route_prefix(prefix).to_string(); }
+
+// Slots hold one IPv6 packet of the interface MTU (the kernel never hands the TUN a larger
+// one) or one datagram from a client (its IPv6 packet, plus RFC 6081 trailers).
+std::size_t slot_size(const RelayConfig& c) {
+  return std::max<std::size_t>(c.mtu, wire::kDefaultMtu) + 256;
+}
+
+// The host's own global IPv6 addresses outside the Teredo prefix: the served range of a
+// host-specific relay (rfc-checklist §5.3).
+std::vector<core::Ipv6Prefix> host_addresses(os::Netlink& nl, std::uint32_t prefix) {
+  std::vector<core::Ipv6Prefix> out;
+  auto addrs = nl.ipv6_addresses();
+  if (!addrs) return out;
+  for (const auto& a : *addrs) {
+    const Ipv6Address& x = a.prefix.address;
+    if (a.scope != 0 /* RT_SCOPE_UNIVERSE */ || x.is_link_local() || x.is_multicast()) continue;
+    if (wire::is_teredo(x, prefix) || wire::is_teredo(x)) continue;
+    out.push_back({x, 128});
+  }
+  return out;
+}
+
+// The relay's own IPv4 addresses, for the loop checks of rfc-checklist §9.
+std::vector<Ipv4Address> own_ipv4(os::Netlink& nl, const RelayConfig& c) {
+  std::vector<Ipv4Address> out;
+  if (c.bind_address && c.bind_address->value != 0) out.push_back(*c.bind_address);
+  if (auto addrs = nl.ipv4_addresses()) {
+    for (const auto& a : *addrs) {
+      if (std::find(out.begin(), out.end(), a.address) == out.end()) out.push_back(a.address);
+    }
+  }
+  return out;
+}
+
+core::RelayEngineConfig engine_config(const RelayConfig& c, std::vector<core::Ipv6Prefix> served,
+                                      std::vector<Ipv4Address> own) {
+  core::RelayEngineConfig e;
+  e.host_specific = c.host_specific;
+  e.behind_restricted_nat = c.restricted;
+  e.prefix = c.prefix;
+  e.own_ipv4 = std::move(own);
+  if (c.host_specific) e.served = std::move(served);
+  // RelayCheckSource yes (default, as Miredo): only clients we sent to first (§5.4.2 "may").
+  e.unknown_peers = c.check_source ? core::UnknownPeerPolicy::kDrop : core::UnknownPeerPolicy::kForward;
+  e.table.capacity = c.peer_table_size;
+  e.table.queue_bytes_per_peer = c.peer_queue_bytes;
+  e.table.queue_bytes_total = c.total_queue_bytes;
+  e.hash_key = os::random_value<std::uint64_t>();
+  e.table.hash_key = os::random_value<std::uint64_t>();
+  return e;
+}
+
+// Settings that shape the engine: a reload that changes one of them starts a new engine
+// (the peer table is rebuilt; counters carry over).
+bool same_engine(const RelayConfig& a, const RelayConfig& b) {
+  return a.restricted == b.restricted && a.host_specific == b.host_specific &&
+         a.prefix == b.prefix && a.peer_table_size == b.peer_table_size &&
+         a.peer_queue_bytes == b.peer_queue_bytes && a.total_queue_bytes == b.total_queue_bytes &&
+         a.check_source == b.check_source;
+}
+
+// Counters of the I/O layer (the engine counts everything it decides).
+struct IoCounters {
+  std::uint64_t udp_truncated = 0;    // datagram larger than a slot
+  std::uint64_t udp_recv_errors = 0;
+  std::uint64_t udp_send_failures = 0;  // refused by the kernel, or send buffer full
+  std::uint64_t tun_read_errors = 0;
+  std::uint64_t tun_write_failures = 0;
+  std::uint64_t control_overflow = 0;  // a control datagram larger than a slot
+  std::uint64_t zero_copy_sends = 0;   // TUN packets sent from the slot they were read into
+  std::uint64_t recv_batches = 0;
+  std::uint64_t send_batches = 0;
+};
+
+// One thread's share of the data plane: an engine (and so one peer-table shard), a UDP
+// socket, a TUN queue and its batches. The ActionSink of its engine.
+class RelayWorker final : public core::ActionSink {
+ public:
+  RelayWorker(os::UdpSocket socket, os::TunDevice& tun, std::unique_ptr<RelayEngine> engine,
+              std::size_t slot)
+      : socket_(std::move(socket)), tun_(&tun), engine_(std::move(engine)) {
+    resize(slot);
+  }
+
+  void resize(std::size_t slot) {
+    if (rx_.slot_size() == slot) return;
+    rx_ = os::DatagramBatch(kBatch, slot);
+    tx_ = os::DatagramBatch(kBatch, slot);
+    ctrl_ = os::DatagramBatch(kControlBatch, slot);
+  }
+
+  // From clients: recvmmsg, engine decisions in place, forwarded packets written to the TUN
+  // from the receive slot.
+  void on_udp_readable() {
+    for (int round = 0; round < kUdpRoundsPerWakeup; ++round) {
+      const auto r = socket_.recv_batch(rx_);
+      if (r.count == 0) {
+        if (!r.ok() && !os::would_block(r.error)) ++io_.udp_recv_errors;
+        break;
+      }
+      ++io_.recv_batches;
+      const TimePoint now = os::EventLoop::now();
+      for (std::size_t k = 0; k < rx_.size(); ++k) {
+        const os::Datagram& d = rx_[k];
+        if (d.truncated) {
+          ++io_.udp_truncated;
+          continue;
+        }
+        // The batch owns its slots (non-const storage); payload() only exposes them const.
+        const wire::Bytes p = rx_.payload(k);
+        engine_->on_udp_inplace(now, d.peer,
+                                wire::MutableBytes(const_cast<std::uint8_t*>(p.data()), p.size()),
+                                *this);
+      }
+      flush(ctrl_);
+      if (rx_.size() < rx_.capacity()) break;
+    }
+  }
+
+  // From the native side: each read(2) lands in the next outgoing slot; a packet for a
+  // trusted client is committed there as it is (encapsulation adds no bytes).
+  void on_tun_readable() {
+    const TimePoint now = os::EventLoop::now();
+    for (std::size_t i = 0; i < kTunReadsPerWakeup; ++i) {
+      if (tx_.full()) flush(tx_);
+      const wire::MutableBytes buf = tx_.next_buffer();
+      const auto r = tun_->read(buf);
+      if (!r.ok()) {
+        if (!os::would_block(r.error)) ++io_.tun_read_errors;
+        break;
+      }
+      current_ = buf.data();
+      engine_->on_tun_inplace(now, buf.first(r.count), *this);
+      current_ = nullptr;
+    }
+    flush(tx_);
+    flush(ctrl_);
+  }
+
+  void on_timer(TimePoint now) {
+    engine_->on_timer(now, *this);
+    flush(ctrl_);
+  }
+
+  // core::ActionSink
+  void send_udp(const Endpoint& to, wire::Bytes payload) override {
+    if (current_ != nullptr && payload.data() == current_) {
+      tx_.commit(payload.size(), to);  // the packet read from the TUN, in its own slot
+      current_ = nullptr;
+      ++io_.zero_copy_sends;
+      return;
+    }
+    if (ctrl_.full()) flush(ctrl_);
+    if (!ctrl_.push(to, payload)) ++io_.control_overflow;
+  }
+  void write_tun(wire::Bytes packet) override {
+    if (!tun_->write(packet).ok()) ++io_.tun_write_failures;
+  }
+
+  RelayEngine& engine() { return *engine_; }
+  void set_engine(std::unique_ptr<RelayEngine> e) { engine_ = std::move(e); }
+  os::UdpSocket& socket() { return socket_; }
+  void set_socket(os::UdpSocket s) { socket_ = std::move(s); }
+  [[nodiscard]] const IoCounters& io() const { return io_; }
+
+ private:
+  void flush(os::DatagramBatch& b) {
+    if (b.empty()) return;
+    const auto r = socket_.send_batch(b);
+    ++io_.send_batches;
+    io_.udp_send_failures += r.dropped;
+    // A full send buffer means overload: drop the rest rather than block (it is UDP).
+    if (r.blocked) io_.udp_send_failures += b.size() - r.next;
+    b.clear();
+  }
+
+  os::UdpSocket socket_;
+  os::TunDevice* tun_;
+  std::unique_ptr<RelayEngine> engine_;
+  os::DatagramBatch rx_{1, 1};
+  os::DatagramBatch tx_{1, 1};
+  os::DatagramBatch ctrl_{1, 1};
+  std::uint8_t* current_ = nullptr;  // the slot of the TUN packet being decided
+  IoCounters io_;
+};
+
+class RelayDaemon {
+ public:
+  RelayDaemon(Logger& log, os::EventLoop& loop, RelayRunOptions options)
+      : log_(log), loop_(loop), options_(std::move(options)) {}
+
+  // Creates and configures the TUN device, the route and the socket; starts the worker.
+  bool start(const RelayConfig& c) {
+    auto nl = os::Netlink::open();
+    if (!nl) return fail(nl.error().message());
+    netlink_.emplace(std::move(nl.value()));
+
+    auto tun = os::TunDevice::open({c.interface_name, false});
+    if (!tun) return fail(tun.error().message());
+    tun_.emplace(std::move(tun.value()));
+    const unsigned ifindex = tun_->ifindex();
+    if (auto st = netlink_->set_mtu(ifindex, c.mtu); !st) return fail(st.error().message());
+    if (auto st = netlink_->set_link_up(ifindex); !st) return fail(st.error().message());
+    route_ = os::Ipv6Route{teredo_route_prefix(c.prefix), ifindex};
+    if (auto st = netlink_->add_route(*route_); !st) {
+      route_.reset();
+      return fail(st.error().message());
+    }
+
+    if (c.host_specific) {
+      served_ = host_addresses(*netlink_, c.prefix);
+      if (served_.empty()) {
+        return fail("a host-specific relay serves this host's own IPv6 addresses, and it has no "
+                    "global one (rfc-checklist §5.1: the host needs native or 6to4 IPv6)");
+      }
+    } else if (options_.enable_forwarding) {
+      if (auto st = os::set_ipv6_forwarding(true); !st) return fail(st.error().message());
+      log_.notice("net.ipv6.conf.all.forwarding set to 1 (--ipv6-forwarding)");
+    } else if (auto f = os::ipv6_forwarding(); f && !*f) {
+      log_.warning("net.ipv6.conf.all.forwarding is 0: packets from Teredo clients reach only "
+                   "this host. Enable it (or run with --ipv6-forwarding) to relay for others");
+    }
+
+    auto sock = open_socket(c);
+    if (!sock) return false;
+    auto engine = std::make_unique<RelayEngine>(
+        engine_config(c, served_, own_ipv4(*netlink_, c)));
+    worker_.emplace(std::move(*sock), *tun_, std::move(engine), slot_size(c));
+    config_ = c;
+    if (!register_fds()) return false;
+    loop_.on_deadline([this] { on_deadline(); });
+    next_housekeeping_ = os::EventLoop::now() + kHousekeeping;
+    rearm();
+    announce("relaying");
+    return true;
+  }
+
+  void reload() {
+    os::SdNotify::reloading();
+    auto r = load(options_);
+    print_problems(r, log_);
+    if (!r.ok()) {
+      log_.error("reload: configuration rejected; still relaying with the previous one");
+    } else {
+      apply(*r.config->relay());
+    }
+    os::SdNotify::ready();
+  }
+
+  // SIGTERM/SIGINT: the route goes, then the TUN device (it is not persistent: closing its
+  // descriptor removes the interface).
+  void shutdown() {
+    if (worker_) {
+      (void)loop_.remove(worker_->socket().fd());
+      (void)loop_.remove(tun_->fd());
+    }
+    if (route_ && netlink_) {
+      if (auto st = netlink_->delete_route(*route_); !st) {
+        log_.warning("{}", st.error().message());
+      }
+      route_.reset();
+    }
+    worker_.reset();
+    tun_.reset();
+  }
+
+  void log_counters() const {
+    if (!worker_) return;
+    auto& engine = const_cast<RelayWorker&>(*worker_).engine();
+    const auto& c = engine.counters();
+    const auto& io = worker_->io();
+    const auto& t = engine.peers();
+    log_.notice("udp in {} ({} bytes), tun in {} ({} bytes), to clients {}, to native {}, "
+                "dropped {}",
+                c.udp_packets_in, c.udp_bytes_in, c.tun_packets_in, c.tun_bytes_in,
+                c.to_clients_packets, c.to_native_packets,
+                c.total_dropped() + io.udp_truncated);
+    log_.notice("peers {} of {} ({} trusted, {} untrusted), created {}, trusted {}, "
+                "unreachable {}, expired {}, evicted {}; queued {}, dequeued {}, queue bytes {}",
+                t.size(), t.capacity(), t.trusted_count(), t.untrusted_count(), c.peers_created,
+                c.peers_trusted, c.peers_unreachable, c.peers_expired, c.peers_evicted,
+                c.packets_queued, c.packets_dequeued, t.queued_bytes_total());
+    log_.notice("bubbles received {}, sent indirect {}, direct {}, replies {}; ICMPv6 "
+                "unreachable {}, time exceeded {}, rate-limited {}",
+                c.bubbles_received, c.bubbles_sent_indirect, c.bubbles_sent_direct,
+                c.bubble_replies_sent, c.icmp_unreachable_sent, c.icmp_time_exceeded_sent,
+                c.icmp_rate_limited);
+    log_.notice("io: recvmmsg batches {}, sendmmsg batches {}, zero-copy sends {}, send "
+                "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}",
+                io.recv_batches, io.send_batches, io.zero_copy_sends, io.udp_send_failures,
+                io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors);
+    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+      if (c.malformed[i] != 0) {
+        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
+                    c.malformed[i]);
+      }
+    }
+    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i] != 0) {
+        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::RelayDrop>(i)),
+                    c.dropped[i]);
+      }
+    }
+    if (io.udp_truncated != 0) log_.notice("  dropped datagram_truncated: {}", io.udp_truncated);
+  }
+
+ private:
+  bool fail(const std::string& message) {
+    log_.error("{}", message);
+    return false;
+  }
+
+  std::optional<os::UdpSocket> open_socket(const RelayConfig& c) {
+    const Endpoint local{c.bind_address.value_or(Ipv4Address{}), c.bind_port};
+    auto s = os::UdpSocket::open(local);
+    if (!s) {
+      log_.error("cannot open the relay's UDP socket: {}", s.error().message());
+      return std::nullopt;
+    }
+    return std::move(s.value());
+  }
+
+  bool register_fds() {
+    if (auto st = loop_.add(worker_->socket().fd(), [this] { after(&RelayWorker::on_udp_readable); });
+        !st) {
+      return fail(st.error().message());
+    }
+    if (auto st = loop_.add(tun_->fd(), [this] { after(&RelayWorker::on_tun_readable); }); !st) {
+      return fail(st.error().message());
+    }
+    return true;
+  }
+
+  void after(void (RelayWorker::*fn)()) {
+    ((*worker_).*fn)();
+    rearm();
+  }
+
+  // The loop's one timer: the engine's next deadline or housekeeping, whichever is first.
+  // Re-armed only when it must move earlier (one timerfd_settime per change, not per
+  // batch); an early expiry simply re-arms (EventLoop::on_timer).
+  void rearm() {
+    const TimePoint want = std::min(worker_->engine().next_deadline(), next_housekeeping_);
+    const auto armed = loop_.deadline();
+    if (!armed || want < *armed) loop_.set_deadline(want);
+  }
+
+  void on_deadline() {
+    const TimePoint now = os::EventLoop::now();
+    worker_->on_timer(now);
+    if (now >= next_housekeeping_) {
+      next_housekeeping_ = now + kHousekeeping;
+      if (config_.host_specific) refresh_served();
+    }
+    loop_.set_deadline(std::min(worker_->engine().next_deadline(), next_housekeeping_));
+  }
+
+  void refresh_served() {
+    auto served = host_addresses(*netlink_, config_.prefix);
+    const auto same = [](const core::Ipv6Prefix& a, const core::Ipv6Prefix& b) {
+      return a.address == b.address && a.length == b.length;
+    };
+    if (served.empty() || std::equal(served.begin(), served.end(), served_.begin(), served_.end(), same)) {
+      return;  // unchanged; with none left, keep the last known range
+    }
+    served_ = served;
+    worker_->engine().set_served(std::move(served));
+    log_.info("host addresses changed: serving {} address(es)", served_.size());
+  }
+
+  void apply(const RelayConfig& c) {
+    log_.set_level(c.common.log_level);
+    if (c.interface_name != config_.interface_name) {
+      log_.warning("reload: InterfaceName changes need a restart; keeping {}", tun_->name());
+    }
+    if (c.common.syslog_facility != config_.common.syslog_facility) {
+      log_.warning("reload: SyslogFacility changes need a restart");
+    }
+    // Socket first (it can fail without consequences).
+    if (c.bind_address != config_.bind_address || c.bind_port != config_.bind_port) {
+      auto s = open_socket(c);
+      if (!s) {
+        log_.error("reload: keeping the previous socket {}",
+                   worker_->socket().local_endpoint().to_string());
+        return;
+      }
+      (void)loop_.remove(worker_->socket().fd());
+      worker_->set_socket(std::move(*s));
+      (void)loop_.add(worker_->socket().fd(), [this] { after(&RelayWorker::on_udp_readable); });
+    }
+    if (c.mtu != config_.mtu) {
+      if (auto st = netlink_->set_mtu(tun_->ifindex(), c.mtu); !st) {
+        log_.error("reload: {}", st.error().message());
+      } else {
+        worker_->resize(slot_size(c));
+      }
+    }
+    if (c.prefix != config_.prefix) {
+      const os::Ipv6Route next{teredo_route_prefix(c.prefix), tun_->ifindex()};
+      if (auto st = netlink_->add_route(next); !st) {
+        log_.error("reload: {}", st.error().message());
+        return;
+      }
+      if (route_) (void)netlink_->delete_route(*route_);
+      route_ = next;
+    }
+    if (!same_engine(c, config_)) {
+      std::vector<core::Ipv6Prefix> served;
+      if (c.host_specific) {
+        served = host_addresses(*netlink_, c.prefix);
+        if (served.empty()) {
+          log_.error("reload: HostSpecificRelay needs a global IPv6 address on this host; "
+                     "keeping the previous engine");
+          return;
+        }
+      }
+      served_ = served;
+      auto engine = std::make_unique<RelayEngine>(engine_config(c, served, own_ipv4(*netlink_, c)));
+      engine->restore_counters(worker_->engine().counters());
+      log_.notice("reload: new peer table ({} peers dropped)", worker_->engine().peers().size());
+      worker_->set_engine(std::move(engine));
+    }
+    config_ = c;
+    announce("reload: relaying");
+    rearm();
+  }
+
+  void announce(std::string_view what) {
+    const auto& t = worker_->engine().peers();
+    log_.notice("{} {} on {} (MTU {}), UDP {}, {}{}, peer table {} entries ({:.1f} MiB)", what,
+                prefix_text(config_.prefix), tun_->name(), config_.mtu,
+                worker_->socket().local_endpoint().to_string(),
+                config_.host_specific ? "host-specific" : (config_.restricted ? "restricted" : "cone"),
+                config_.host_specific ? fmt::format(" ({} own address(es))", served_.size()) : "",
+                t.capacity(), static_cast<double>(t.memory_bytes()) / (1 << 20));
+  }
+
+  Logger& log_;
+  os::EventLoop& loop_;
+  RelayRunOptions options_;
+  RelayConfig config_;
+  std::optional<os::Netlink> netlink_;
+  std::optional<os::TunDevice> tun_;
+  std::optional<os::Ipv6Route> route_;
+  std::optional<RelayWorker> worker_;
+  std::vector<core::Ipv6Prefix> served_;
+  TimePoint next_housekeeping_{};
+};
+
+}  // namespace
+
+int run_relay(const RelayRunOptions& options) {
+  Logger boot;
+  const auto r = load(options);
+  print_problems(r, boot);
+  if (!r.ok()) return 2;
+  const RelayConfig& config = *r.config->relay();
+
+  LogOptions lo;
+  lo.level = config.common.log_level;
+  lo.syslog_facility = config.common.syslog_facility;
+  lo.ident = "shipworm-relay";
+  Logger log(lo);
+
+  auto loop = os::EventLoop::create();
+  if (!loop) {
+    log.error("{}", loop.error().message());
+    return 1;
+  }
+  RelayDaemon daemon(log, *loop.value(), options);
+  if (!daemon.start(config)) {
+    daemon.shutdown();
+    return 1;
+  }
+
+  // Everything privileged is open. CAP_NET_ADMIN stays: a reload may change the MTU or the
+  // route, and the route is removed at exit. No other capability is kept (a BindPort below
+  // 1024 chosen at a reload needs a restart).
+  os::PrivilegeDrop drop;
+  drop.keep = {CAP_NET_ADMIN};
+  if (const auto st = os::drop_privileges(drop); !st) {
+    log.warning("could not drop privileges: {}", st.error().message());
+  }
+
+  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
+  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
+  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
+  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
+  os::SdNotify::ready();
+  os::SdNotify::status("relaying");
+  const auto st = loop.value()->run();
+  os::SdNotify::stopping();
+  daemon.log_counters();
+  daemon.shutdown();
+  if (!st) {
+    log.error("{}", st.error().message());
+    return 1;
+  }
+  log.notice("stopped");
+  return 0;
+}
+
+}  // namespace shipworm::daemon
