@@ -214,5 +214,38 @@ TEST_P(ClientToClient, MatrixCell) {
 
 INSTANTIATE_TEST_SUITE_P(EveryPair, ClientToClient, ::testing::ValuesIn(all_pairs()), pair_name);
 
+// Two clients behind one port-restricted NAT (RFC 6081 §3.5). A hairpinning NAT loops
+// packets for its own public address back in with the translated source, so the pair
+// behaves like two port-restricted clients: YES. Without hairpinning every direct packet
+// is lost; the RFC 6081 §5.6 alternate-address trailers and RFC 4380 §5.2.8 local discovery
+// would help, and the client engine implements neither: NO, with a clean failure.
+TEST(Hairpin, TwoClientsBehindOneNat) {
+  for (const bool hairpin : {true, false}) {
+    for_each_seed(kSeeds / 2, [&](std::uint64_t seed) {
+      Scenario s(seed, LinkProfile{5ms, 2ms});
+      ClientOptions oa = ClientOptions::on(LinkProfile{20ms, 10ms});
+      oa.hairpinning = hairpin;
+      ClientHost& a = s.add_client(NatKind::kPortRestricted, oa);
+      ClientOptions ob;
+      ob.behind = &s.nat_of(a);
+      ClientHost& b = s.add_client(NatKind::kPortRestricted, ob);
+      ASSERT_TRUE(s.qualify_all()) << describe(a) << " / " << describe(b);
+      ASSERT_EQ(a.engine().mapping()->address, b.engine().mapping()->address);
+      a.send_app(*b.address(), 1);
+      s.world.run_for(15s);
+      if (hairpin) {
+        ASSERT_EQ(b.app.count_from(*a.address(), false), 1u) << describe(a);
+        EXPECT_EQ(a.app.count_from(*b.address(), true), 1u);
+      } else {
+        EXPECT_EQ(b.app.count_from(*a.address(), false), 0u);
+        EXPECT_EQ(a.app.unreachable.size(), 1u);
+      }
+      expect_no_leak(a);
+      expect_no_leak(b);
+      EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
+    });
+  }
+}
+
 }  // namespace
 }  // namespace shipworm::sim
