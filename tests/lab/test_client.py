@@ -19,8 +19,10 @@
     test_client.py server-restart       the server goes away: the client withdraws its
                                         address (hook STATE=down); it comes back: a new
                                         address (hook STATE=up)
+    test_client.py miredo-hook          Miredo's /etc/miredo/client-hook as HookScript
 """
 import os
+import signal
 import sys
 import time
 
@@ -33,7 +35,7 @@ BIG = 200  # echo payload: data packets are larger than any RS, RA or bubble in 
 
 
 def tokens(relay):
-    t = {"peers": "cpe", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
+    t = {"peers": "cpe", "miredo-hook": "cmh", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
          "server-restart": "csr"}
     for kind, k in KINDS.items():
         for server in ("miredo", "shipworm"):
@@ -117,6 +119,13 @@ def native(kind, server, relay):
         to_client = lab.pcap(relay_cap, f"udp and src host {L.RELAY_IP} and dst host {public}")
         check.that(len(to_client) >= PINGS, "the relay sent the replies to the client over "
                    "UDP/IPv4", len(to_client))
+        # SIGHUP reloads without losing the address; SIGUSR1 logs the counters.
+        os.kill(rp.proc.pid, signal.SIGHUP)
+        check.that(log_has(rp, "reload: configuration applied", 5), "SIGHUP: configuration reloaded")
+        check.that(c.teredo_address() == addr, "SIGHUP: the address is kept", c.teredo_address())
+        os.kill(rp.proc.pid, signal.SIGUSR1)
+        check.that(log_has(rp, "datagrams ", 5) and "RA " in rp.log_text(),
+                   "SIGUSR1: counters logged", rp.log_text()[-400:])
         check.that(rp.alive(), "shipworm client still running")
         rp.stop()
         check.that(rp.proc.returncode == 0, "SIGTERM: clean exit (status 0)", rp.proc.returncode)
@@ -297,6 +306,23 @@ def server_restart(lab, check):
     ping(check, c, L.NATIVE_V6, "after the server came back: client -> native host")
 
 
+def miredo_hook(lab, check):
+    """Miredo's own /etc/miredo/client-hook as HookScript: it flushes the interface and sets
+    it up again with iproute2; the result must be the same working configuration."""
+    start_core(lab, capture=False)
+    nat = lab.nat("full-cone")
+    c = lab.client("c1", behind=nat)
+    rp = start_client(lab, c, extra=["HookScript /etc/miredo/client-hook"])
+    addr = lab.wait_qualified(c)
+    check.that(log_has(rp, "(STATE=up) done", 10), "Miredo's client-hook ran and succeeded",
+               rp.log_text()[-600:])
+    check_interface(check, c, addr)
+    ping(check, c, L.NATIVE_V6, "with Miredo's hook: client -> native host")
+    rp.stop()
+    check.that(rp.proc.returncode == 0 and "(STATE=down) done" in rp.log_text(),
+               "at exit the hook ran with STATE=down", rp.log_text()[-400:])
+
+
 def main():
     args = sys.argv[1:]
     impls = ("miredo", "shipworm")
@@ -307,11 +333,12 @@ def main():
         L.run_test(tokens(relay)[f"native-{args[1]}-{args[2]}"], native(args[1], args[2], relay))
     elif len(args) == 1 and args[0] in tokens(IMPL_RELAY):
         fn = {"peers": peers, "symmetric": symmetric, "symmetric-stop": symmetric_stop,
-              "nat-flush": nat_flush, "server-restart": server_restart}[args[0]]
+              "nat-flush": nat_flush, "server-restart": server_restart,
+              "miredo-hook": miredo_hook}[args[0]]
         L.run_test(tokens(IMPL_RELAY)[args[0]], fn)
     else:
         sys.exit(f"usage: {sys.argv[0]} native KIND miredo|shipworm [RELAY] | peers | symmetric | "
-                 "symmetric-stop | nat-flush | server-restart")
+                 "symmetric-stop | nat-flush | server-restart | miredo-hook")
 
 
 if __name__ == "__main__":
