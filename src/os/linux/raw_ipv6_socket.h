@@ -20,7 +20,7 @@ class RawIpv6Socket {
   // Sends one complete IPv6 packet (header included) to the header's destination.
   // count = bytes sent; error = errno (EAGAIN when the send buffer is full, ENETUNREACH
   // without a route, EINVAL for a packet shorter than its header).
-  IoResult send(wire::Bytes ipv6_packet);
+  IoResult send(wire::Bytes p);
 
   [[nodiscard]] int fd() const { return fd_.get(); }
 
