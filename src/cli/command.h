@@ -29,5 +29,7 @@ Command add_check_config_command(CLI::App& root);
 Command add_server_command(CLI::App& root);
 Command add_relay_command(CLI::App& root);
 Command add_client_command(CLI::App& root);
+Command add_status_command(CLI::App& root);
+Command add_peers_command(CLI::App& root);
 
 }  // namespace shipworm::cli

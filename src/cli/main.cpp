@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   commands.push_back(add_server_command(app));
   commands.push_back(add_relay_command(app));
   commands.push_back(add_client_command(app));
+  commands.push_back(add_status_command(app));
+  commands.push_back(add_peers_command(app));
 
   try {
     app.parse(argc, argv);

@@ -7,7 +7,11 @@
 #include <array>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "core/server_engine.h"
+#include "daemon/control_server.h"
+#include "daemon/metrics.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -116,6 +120,7 @@ class ServerDaemon {
       log_.error("reload: configuration rejected; still serving with the previous one");
     } else if (apply(*r.config->server())) {
       log_.notice("reload: configuration applied");
+      last_transition_ = "configuration reloaded (SIGHUP)";
       log_.set_level(r.config->server()->common.log_level);
     }
     os::SdNotify::ready();
@@ -141,6 +146,101 @@ class ServerDaemon {
     }
     if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
     if (send_failures_ != 0) log_.notice("  send failures: {}", send_failures_);
+  }
+
+  // Drop counters by name, the codec reasons and the server's own, only the non-zero ones.
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::uint64_t>> drops() const {
+    std::vector<std::pair<std::string_view, std::uint64_t>> out;
+    const auto& c = engine_->counters();
+    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+      if (c.malformed[i]) out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+    }
+    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i]) out.emplace_back(core::to_string(static_cast<core::ServerDrop>(i)), c.dropped[i]);
+    }
+    if (truncated_) out.emplace_back("datagram_truncated", truncated_);
+    if (send_failures_) out.emplace_back("send_failed", send_failures_);
+    return out;
+  }
+
+  // `shipworm status`: one JSON document (keys in a fixed, readable order).
+  [[nodiscard]] std::string status_json() const {
+    const auto& c = engine_->counters();
+    const auto now = os::EventLoop::now();
+    nlohmann::ordered_json j;
+    j["role"] = "server";
+    j["state"] = "serving";
+    j["state_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
+    j["last_transition"] = last_transition_;
+    j["primary"] = config_.primary.to_string() + ":3544";
+    j["secondary"] = config_.secondary.to_string() + ":3544";
+    j["prefix"] = wire::teredo_prefix(config_.primary, config_.prefix).to_string() + "/64";
+    j["mtu"] = config_.mtu;
+    j["max_icmp_payload"] = config_.max_icmp_payload;
+    j["rate_limit_rs"] = config_.rate_limit_rs;
+    j["rate_limit_forward"] = config_.rate_limit_forward;
+    j["counters"] = {{"datagrams", c.datagrams},         {"rs_received", c.rs_received},
+                     {"ra_sent", c.ra_sent},             {"forwarded_teredo", c.forwarded_teredo},
+                     {"forwarded_native", c.forwarded_native}, {"echo_replies", c.echo_replies},
+                     {"dropped", c.total_dropped() + truncated_ + send_failures_}};
+    nlohmann::ordered_json d = nlohmann::ordered_json::object();
+    for (const auto& [name, n] : drops()) d[std::string(name)] = n;
+    j["drops"] = d;
+    return j.dump(2) + "\n";
+  }
+
+  [[nodiscard]] std::string metrics_text() const {
+    using T = MetricFamily::Type;
+    const auto& c = engine_->counters();
+    std::vector<MetricFamily> f;
+    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+                 {{{{"role", "server"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
+    f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received",
+                 {{{}, static_cast<double>(c.datagrams)}}});
+    f.push_back({"shipworm_router_solicitations", T::kCounter, "Router Solicitations received",
+                 {{{}, static_cast<double>(c.rs_received)}}});
+    f.push_back({"shipworm_router_advertisements", T::kCounter, "Router Advertisements sent",
+                 {{{}, static_cast<double>(c.ra_sent)}}});
+    f.push_back({"shipworm_forwarded_packets", T::kCounter, "Packets forwarded, by destination",
+                 {{{{"to", "teredo"}}, static_cast<double>(c.forwarded_teredo)},
+                  {{{"to", "ipv6"}}, static_cast<double>(c.forwarded_native)}}});
+    f.push_back({"shipworm_echo_replies", T::kCounter, "Echo requests answered by the server",
+                 {{{}, static_cast<double>(c.echo_replies)}}});
+    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams dropped, by reason", {}};
+    for (const auto& [name, n] : drops()) {
+      drop.samples.push_back({{{"reason", std::string(name)}}, static_cast<double>(n)});
+    }
+    f.push_back(std::move(drop));
+    return render_openmetrics(f);
+  }
+
+  // The control socket and the metrics listener, per the configuration.
+  bool open_endpoints(const ServerConfig& config) {
+    if (!config.common.control_socket.empty()) {
+      auto s = RequestServer::open_unix(loop_, config.common.control_socket,
+                                        [this](std::string_view req) -> std::string {
+                                          if (req == "status") return status_json();
+                                          if (req == "metrics") return metrics_text();
+                                          return "{\"error\": \"unknown request\"}\n";
+                                        });
+      if (!s) {
+        log_.error("{}", s.error().message());
+        return false;
+      }
+      control_ = std::move(s.value());
+    }
+    if (config.common.metrics) {
+      auto s = RequestServer::open_tcp(loop_, *config.common.metrics, [this](std::string_view head) {
+        return http_metrics_response(head, metrics_text());
+      });
+      if (!s) {
+        log_.error("{}", s.error().message());
+        return false;
+      }
+      metrics_ = std::move(s.value());
+      log_.notice("metrics on http://{}/metrics", metrics_->where());
+    }
+    return true;
   }
 
  private:
@@ -198,6 +298,10 @@ class ServerDaemon {
                                       os::DatagramBatch{32, slot_size(sizing_)}};
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;
+  os::EventLoop::TimePoint started_ = os::EventLoop::now();
+  std::string last_transition_ = "started";
+  std::unique_ptr<RequestServer> control_;
+  std::unique_ptr<RequestServer> metrics_;
 };
 
 }  // namespace
@@ -221,7 +325,7 @@ int run_server(const ServerRunOptions& options) {
     return 1;
   }
   ServerDaemon daemon(log, *loop.value(), options, config);
-  if (!daemon.apply(config)) return 1;
+  if (!daemon.apply(config) || !daemon.open_endpoints(config)) return 1;
 
   // Everything privileged is open: keep only what a reload to new addresses needs.
   os::PrivilegeDrop drop;

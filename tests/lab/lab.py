@@ -595,6 +595,10 @@ class Lab:
             else:
                 lines += ["RelayType client", f"ServerAddress {server}"]
         lines += list(extra)
+        if impl == "shipworm" and not any(x.split()[:1] == ["ControlSocket"] for x in extra):
+            # Every lab namespace shares /run with the host: give each daemon its own socket
+            # (tests running in parallel would otherwise meet at /run/shipworm/<role>.sock).
+            lines += [f"ControlSocket {self.control_socket(host, role)}"]
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         if impl == "miredo":
@@ -614,6 +618,10 @@ class Lab:
         if not rp.alive():
             raise LabError(f"{name} exited early in {host.ns}: {rp.log_text()}")
         return rp
+
+    def control_socket(self, host, role):
+        """The control socket path start_role gives a shipworm `role` on `host`."""
+        return os.path.join(self.workdir, f"{host.role}.{role}.sock")
 
     def wait_qualified(self, host, timeout=10, dev="teredo"):
         """Wait for a Teredo address on a client's interface and return it."""

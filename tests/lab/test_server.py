@@ -10,6 +10,7 @@
     test_server.py hostile       malformed and hostile datagrams are dropped and counted
                                  by name, and the server keeps serving
 """
+import json
 import os
 import re
 import signal
@@ -126,6 +127,16 @@ def hostile(lab, check):
     for name in list(cases) + list(spoof) + ["rate_limited_rs"]:
         check.that(drops.get(name, 0) >= 1, f"dropped and counted as {name}", drops.get(name))
     check.that(rp.alive(), "the server survived the hostile input")
+    # `shipworm status --json` reports the same counters by name.
+    out = core.server.run(L.shipworm_bin(), "status", "--json", "--control",
+                          lab.control_socket(core.server, "server"))
+    status = json.loads(out)
+    check.that(status["role"] == "server" and status["state"] == "serving",
+               "status: role server, state serving", status.get("state"))
+    check.that(all(status["drops"].get(n, 0) >= 1 for n in cases),
+               "status lists every drop reason seen", status["drops"])
+    check.that(status["counters"]["rs_received"] >= flood, "status counts the RS flood",
+               status["counters"])
     if totals:
         check.that(totals[2] < flood, "the RS flood was not answered in full (rate limit)",
                    f"RS {totals[1]}, RA {totals[2]}")
