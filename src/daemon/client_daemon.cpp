@@ -636,6 +636,10 @@ class ClientDaemon final : public core::ActionSink {
         warn(nl_->set_mtu(ifx, mtu));
         mtu_ = mtu;
       }
+      // A hook may have taken the link down and flushed it (Miredo's does on STATE=down).
+      warn(nl_->set_link_up(ifx));
+      const os::Status ll = nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false});
+      if (!ll && ll.error().code() != EEXIST) warn(ll);
       // New first, old last: the kernel keeps the 2001::/32 prefix route while either exists.
       const os::Status added = nl_->add_address(ifx, {*c.new_address, kTeredoPrefixLength}, {true, false});
       if (!added && added.error().code() != EEXIST) warn(added);

@@ -20,8 +20,11 @@
                                         address (hook STATE=down); it comes back: a new
                                         address (hook STATE=up)
     test_client.py miredo-hook          Miredo's /etc/miredo/client-hook as HookScript
+    test_client.py names                an unresolvable server name is logged; a fallback
+                                        server given by name is resolved and used
 """
 import os
+import shutil
 import signal
 import sys
 import time
@@ -35,7 +38,7 @@ BIG = 200  # echo payload: data packets are larger than any RS, RA or bubble in 
 
 
 def tokens(relay):
-    t = {"peers": "cpe", "miredo-hook": "cmh", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
+    t = {"peers": "cpe", "miredo-hook": "cmh", "names": "cnm", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
          "server-restart": "csr"}
     for kind, k in KINDS.items():
         for server in ("miredo", "shipworm"):
@@ -323,6 +326,38 @@ def miredo_hook(lab, check):
                "at exit the hook ran with STATE=down", rp.log_text()[-400:])
 
 
+def names(lab, check):
+    """Servers given by name: one that does not resolve (a clear log line) and a fallback
+    that does (through /etc/netns/<ns>/hosts, which `ip netns exec` mounts over /etc/hosts)."""
+    start_core(lab, capture=False)
+    nat = lab.nat("port-restricted")
+    c = lab.client("c1", behind=nat)
+    etc = f"/etc/netns/{c.ns}"
+    os.makedirs(etc, exist_ok=True)
+    try:
+        with open(f"{etc}/hosts", "w") as f:
+            f.write(f"127.0.0.1 localhost\n{L.SERVER_IPS[0]} teredo.lab.test\n")
+        conf = os.path.join(lab.workdir, "c1.names.conf")
+        with open(conf, "w") as f:
+            f.write("RelayType client\nInterfaceName teredo\nServerAddress nowhere.invalid\n"
+                    "FallbackServer teredo.lab.test\nLogLevel info\n")
+        p = lab.popen(c, "shipworm-client", L.shipworm_bin(), "client", "-c", conf)
+        rp = L.RoleProcess(lab, c, "shipworm", "client", conf, p, None,
+                           lab.logpath(c, "shipworm-client"))
+        addr = lab.wait_qualified(c)
+        check.that(log_has(rp, "cannot resolve server name 'nowhere.invalid'"),
+                   "an unresolvable server name is a clear log line", rp.log_text()[-600:])
+        check.that(L.teredo_decode(addr)["server"] == L.SERVER_IPS[0],
+                   "qualified through the fallback server given by name", addr)
+        ping(check, c, L.NATIVE_V6, "client -> native host")
+    finally:
+        shutil.rmtree(etc, ignore_errors=True)
+        try:
+            os.rmdir("/etc/netns")  # only if empty (ip-netns(8) creates it on demand too)
+        except OSError:
+            pass
+
+
 def main():
     args = sys.argv[1:]
     impls = ("miredo", "shipworm")
@@ -334,11 +369,11 @@ def main():
     elif len(args) == 1 and args[0] in tokens(IMPL_RELAY):
         fn = {"peers": peers, "symmetric": symmetric, "symmetric-stop": symmetric_stop,
               "nat-flush": nat_flush, "server-restart": server_restart,
-              "miredo-hook": miredo_hook}[args[0]]
+              "miredo-hook": miredo_hook, "names": names}[args[0]]
         L.run_test(tokens(IMPL_RELAY)[args[0]], fn)
     else:
         sys.exit(f"usage: {sys.argv[0]} native KIND miredo|shipworm [RELAY] | peers | symmetric | "
-                 "symmetric-stop | nat-flush | server-restart | miredo-hook")
+                 "symmetric-stop | nat-flush | server-restart | miredo-hook | names")
 
 
 if __name__ == "__main__":
