@@ -28,7 +28,7 @@ std::string find_socket(const StatusOptions& o) {
   }
   std::string tried;
   for (auto role : {daemon::Role::client, daemon::Role::relay, daemon::Role::server}) {
-    const std::string path = daemon::default_control_socket(role);
+    std::string path = daemon::default_control_socket(role);
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return path;
     tried += (tried.empty() ? "" : ", ") + path;
