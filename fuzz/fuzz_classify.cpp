@@ -1,13 +1,14 @@
 // The whole receive path of a Teredo UDP payload: classify (RFC 4380 §5.1.1, §5.2.3; RFC 6081
 // §4), then everything a node does next with the views it returns: the trailers, ICMPv6, RS,
-// RA, echo and bubble parsers, and the HMAC check of secure qualification (§5.2.2) with a
-// fixed key.
+// RA, echo and bubble parsers, the HMAC check of secure qualification (§5.2.2) with a fixed
+// key, and the ICMPv6 error a relay may send back (RFC 4443 §2.4).
 //
 // Invariants: the headers and the packet tile the input in order (auth | origin | IPv6 |
 // trailers) and agree with the stand-alone parsers. Each input is run a second time with its
 // ICMPv6 checksum repaired and, when it carries a 20-byte authentication value, with that
 // value replaced by the correct HMAC, after which verify_auth_value must accept it.
 #include <algorithm>
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -16,7 +17,9 @@
 #include "wire/bubble.h"
 #include "wire/encapsulation.h"
 #include "wire/icmpv6.h"
+#include "wire/icmpv6_errors.h"
 #include "wire/router_discovery.h"
+#include "wire/teredo_address.h"
 #include "wire/trailers.h"
 
 using namespace shipworm;
@@ -74,6 +77,26 @@ std::optional<wire::TeredoPacket> receive(Bytes in) {
                (ra->prefix_count == 0 || ra->prefix.prefix_length <= 128));
   }
   if (auto bubble = wire::parse_bubble(ip)) FUZZ_CHECK(bubble->payload_length == 0);
+
+  // A relay may answer this packet with an ICMPv6 error (RFC 4443 §2.4(e)); the error it
+  // builds is at most 1280 bytes, valid ICMPv6, and quotes a prefix of the packet.
+  if (wire::icmpv6_error_allowed(ip)) {
+    FUZZ_CHECK(!ip.dst.is_multicast() && !ip.src.is_multicast() && !ip.src.is_unspecified());
+    std::array<std::uint8_t, wire::kIcmpv6ErrorMaxSize + 64> buf{};
+    wire::Writer w(buf);
+    const wire::Ipv6Address relay = wire::teredo_prefix(wire::Ipv4Address{0xc0000201});
+    FUZZ_CHECK(wire::write_icmpv6_error(w, relay, ip.src, wire::kIcmpDestinationUnreachable,
+                                        wire::kUnreachableAddress, ip.packet));
+    FUZZ_CHECK(w.size() <= wire::kIcmpv6ErrorMaxSize);
+    auto err_ip = wire::parse_ipv6(w.written());
+    FUZZ_CHECK(err_ip && err_ip->trailing.empty() && err_ip->dst == ip.src);
+    auto err = wire::parse_icmpv6(*err_ip);
+    FUZZ_CHECK(err && err->type == wire::kIcmpDestinationUnreachable && err->message.size() >= 8);
+    const Bytes quoted = err->message.subspan(8);
+    FUZZ_CHECK(quoted.size() <= ip.packet.size() &&
+               std::equal(quoted.begin(), quoted.end(), ip.packet.begin()));
+    FUZZ_CHECK(!wire::icmpv6_error_allowed(*err_ip));  // never an error about an error
+  }
 
   if (pkt->auth) {
     const bool verified = wire::verify_auth_value(key(), *pkt);
