@@ -31,5 +31,6 @@ Command add_relay_command(CLI::App& root);
 Command add_client_command(CLI::App& root);
 Command add_status_command(CLI::App& root);
 Command add_peers_command(CLI::App& root);
+Command add_netcheck_command(CLI::App& root);
 
 }  // namespace shipworm::cli

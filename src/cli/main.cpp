@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_client_command(app));
   commands.push_back(add_status_command(app));
   commands.push_back(add_peers_command(app));
+  commands.push_back(add_netcheck_command(app));
 
   try {
     app.parse(argc, argv);
