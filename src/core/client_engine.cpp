@@ -303,7 +303,12 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
       return;
     }
     ++counters_.bubble_replies;
-    send_bubble(origin, ip.src, std::nullopt, sink);
+    // RFC 6081 §5.2.3: echo the bubble's nonce. A relay (shipworm's) uses it to accept our
+    // answer when a symmetric NAT sends it from another port than our address embeds.
+    send_bubble(origin, ip.src,
+                trailers->nonce ? std::optional<std::uint32_t>(load_nonce32(*trailers->nonce))
+                                : std::nullopt,
+                sink);
     return;
   }
   const auto ins = peers_.find_or_create(ip.src, now);

@@ -31,8 +31,8 @@
 //
 // RFC 6081 per-peer state (Nonce Sent/Received, Symmetric Peer flag, Random Port, Peer
 // Random Port, Echo Test nonces, Alternate Address list, Solicitations transmitted) lives in
-// a parallel array that exists only when config.rfc6081_state is set (clients), so that a
-// relay does not pay for it.
+// a parallel array that exists only when config.rfc6081_state is set (clients, and relays
+// with RFC 6081 nonces: RelayEngineConfig::random), so that a table without it does not pay.
 //
 // Sharding: a table belongs to one thread. To spread a relay across workers, run one engine
 // (and table) per worker and dispatch each packet by shard_of() of the peer's IPv6 address
@@ -163,6 +163,9 @@ class PeerTable {
   const Peer& operator[](PeerId id) const { return entries_[id]; }
   // nullptr unless config.rfc6081_state.
   Rfc6081PeerState* rfc6081(PeerId id) {
+    return rfc6081_.empty() ? nullptr : &rfc6081_[id];
+  }
+  const Rfc6081PeerState* rfc6081(PeerId id) const {
     return rfc6081_.empty() ? nullptr : &rfc6081_[id];
   }
 

@@ -61,10 +61,21 @@ Ipv4Address ipv4_at(const Ipv6Address& a, std::size_t at) {
 
 constexpr std::size_t kMaxPacket = wire::kIpv6HeaderSize + 65535;
 
+// Nonce Sent lives in the table's RFC 6081 per-peer state (rfc-checklist §8.1.2).
+RelayEngineConfig prepared(RelayEngineConfig c) {
+  if (c.random != nullptr) c.table.rfc6081_state = true;
+  return c;
+}
+
+std::uint32_t load_nonce(const std::array<std::uint8_t, 4>& n) {
+  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
+         std::uint32_t{n[3]};
+}
+
 }  // namespace
 
 RelayEngine::RelayEngine(RelayEngineConfig config)
-    : config_(std::move(config)),
+    : config_(prepared(std::move(config))),
       table_(config_.table),
       icmp_limiter_(config_.icmp_limit, 1, config_.hash_key ^ 0x49434d50ULL),
       bubble_reply_limiter_(config_.bubble_reply_limit, config_.rate_limit_slots,
@@ -139,22 +150,37 @@ void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload,
   const auto packet = wire::classify(payload);
   if (!packet) return drop(packet.reason());
   const Ipv6View& ip = packet->ipv6;
+  std::optional<wire::Trailers> trailers;
   if (!ip.trailing.empty()) {
-    const auto trailers = wire::parse_trailers(ip.trailing);  // RFC 6081 §4.1 discard rule
-    if (!trailers) return drop(trailers.reason());
+    auto t = wire::parse_trailers(ip.trailing);  // RFC 6081 §4.1 discard rule
+    if (!t) return drop(t.reason());
+    trailers = *t;
   }
   if (!wire::is_global_unicast(from.address)) return drop(RelayDrop::kSourceNotGlobal);
 
-  // The source must be a Teredo address that embeds the datagram's own source (anti-spoofing).
+  // The source must be a Teredo address that embeds the datagram's own source (anti-spoofing,
+  // §5.4.2), or come from the mapping the peer's entry already trusts. RFC 6081 §5.2 adds one
+  // way in: a bubble echoing the nonce of our indirect bubble, from a client whose symmetric
+  // NAT gave it another port towards us than towards its server.
   const auto src = wire::TeredoAddress::from_ipv6(ip.src, config_.prefix);
   if (!src) return drop(RelayDrop::kSourceNotTeredo);
-  if (src->mapped != from) return drop(RelayDrop::kTeredoSourceMismatch);
-
   const bool bubble = wire::is_bubble(ip);
   PeerId id = table_.find(ip.src);
+  if (src->mapped != from) {
+    const bool known_mapping = id != kNoPeer && table_[id].trusted() && table_[id].mapping == from;
+    if (!known_mapping) {
+      if (!bubble || !echoes_nonce_sent(id, trailers ? &*trailers : nullptr)) {
+        return drop(RelayDrop::kTeredoSourceMismatch);
+      }
+      ++counters_.bubbles_nonce_accepted;
+      table_.rfc6081(id)->nonce_sent = 0;  // used once: a replay cannot move the mapping
+    }
+  }
+
   bool reply_to_ours = false;
   if (id != kNoPeer) {
-    // An entry exists: trusted from now on, last interaction now, queue flushed.
+    // An entry exists: trusted from now on (its mapping the datagram's source), last
+    // interaction now, queue flushed.
     reply_to_ours = table_[id].state == kPending;
     trust(now, id, from, out);
   } else if (!bubble) {
@@ -182,6 +208,12 @@ void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload,
   // The packet's own bytes inside the caller's buffer (it starts where the headers end).
   std::uint8_t* w = writable == nullptr ? nullptr : writable + (ip.packet.data() - payload.data());
   forward_native(now, ip, from, w, out);
+}
+
+bool RelayEngine::echoes_nonce_sent(PeerId id, const wire::Trailers* trailers) const {
+  if (id == kNoPeer || trailers == nullptr || !trailers->nonce) return false;
+  const Rfc6081PeerState* x = table_.rfc6081(id);
+  return x != nullptr && x->nonce_sent != 0 && load_nonce(*trailers->nonce) == x->nonce_sent;
 }
 
 void RelayEngine::trust(TimePoint now, PeerId id, const Endpoint& from, ActionSink& out) {
@@ -400,10 +432,20 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
   const auto dst = wire::TeredoAddress::from_ipv6(p.address, config_.prefix);
   wire::Writer w(ctrl_buf_);
   wire::write_bubble(w, src, p.address, kRelayBubbleHopLimit);
+  const Bytes plain = w.written();
+  // RFC 6081 §5.2.3: each indirect bubble carries a fresh nonce, kept as Nonce Sent. The
+  // direct bubble carries none: we never received an indirect bubble from a client.
+  if (Rfc6081PeerState* x = config_.random != nullptr ? table_.rfc6081(id) : nullptr) {
+    std::uint32_t n = 0;
+    while (n == 0) n = config_.random->u32();  // 0 means "none" in the peer state
+    x->nonce_sent = n;
+    wire::write_nonce_trailer(w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+  }
   out.send_udp(Endpoint{dst->server, wire::kTeredoPort}, w.written());
   ++counters_.bubbles_sent_indirect;
   if (config_.behind_restricted_nat) {
-    out.send_udp(p.mapping, w.written());  // opens our NAT for the client's answer
+    out.send_udp(p.mapping, plain);  // opens our NAT for the client's answer
     ++counters_.bubbles_sent_direct;
   }
   if (p.bubbles == 0 || now - p.bubble_window_start >= wire::kBubbleWindow) {

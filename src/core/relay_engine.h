@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/actions.h"
+#include "core/client_random.h"
 #include "core/peer_table.h"
 #include "core/rate_limiter.h"
 #include "core/time.h"
@@ -34,6 +35,7 @@
 #include "wire/ip_address.h"
 #include "wire/ipv6_packet.h"
 #include "wire/teredo_address.h"
+#include "wire/trailers.h"
 
 namespace shipworm::core {
 
@@ -86,6 +88,9 @@ struct RelayCounters {
   std::uint64_t bubbles_sent_indirect = 0;  // via the client's server (§5.4.1 case 3)
   std::uint64_t bubbles_sent_direct = 0;    // to the client's mapping (non-cone relay)
   std::uint64_t bubble_replies_sent = 0;    // answers to a client's bubble
+  // Direct bubbles from a UDP source other than the embedded mapping, accepted because they
+  // echoed our Nonce Sent (RFC 6081 §5.2: clients behind a symmetric NAT).
+  std::uint64_t bubbles_nonce_accepted = 0;
   std::uint64_t packets_queued = 0;
   std::uint64_t packets_dequeued = 0;
   std::uint64_t peers_created = 0;
@@ -150,6 +155,13 @@ struct RelayEngineConfig {
   TokenBucketConfig bubble_reply_limit{0.5, 1};  // per unknown client: one answer per 2 s
   std::size_t rate_limit_slots = 4096;
   std::uint64_t hash_key = 0;  // from the CSPRNG in the daemon
+  // RFC 6081 §5.2 Symmetric NAT Support with the relay as the client's peer (rfc-checklist
+  // §8.1): every indirect bubble carries a fresh random 4-byte Nonce Trailer, kept as the
+  // peer's Nonce Sent (PeerTable's RFC 6081 state is then allocated), and a direct bubble
+  // whose UDP source differs from the embedded mapping is accepted only if it echoes it; the
+  // peer's mapping becomes the observed source. nullptr: no nonces, RFC 4380 §5.4.2 only (a
+  // client behind a symmetric NAT then cannot answer our bubbles). Not owned.
+  RandomSource* random = nullptr;
 };
 
 // Hop limit of the relay's bubbles (unspecified by RFC 4380 §2.8; Miredo uses 0, servers
@@ -199,6 +211,9 @@ class RelayEngine {
   void forward_native(TimePoint now, const wire::Ipv6View& ip, const wire::Endpoint& from,
                       std::uint8_t* writable, ActionSink& out);
   void trust(TimePoint now, PeerId id, const wire::Endpoint& from, ActionSink& out);
+  // RFC 6081 §5.2.3 (rfc-checklist §8.1.6): a direct bubble from `from`, which is not the
+  // embedded mapping, that echoes the Nonce Sent of an existing peer.
+  [[nodiscard]] bool echoes_nonce_sent(PeerId id, const wire::Trailers* trailers) const;
   void answer_bubble(TimePoint now, PeerId id, const wire::Ipv6View& ip,
                      const wire::Endpoint& from, ActionSink& out);
   void try_bubble(TimePoint now, PeerId id, const wire::Ipv6Address* source, ActionSink& out);

@@ -81,8 +81,41 @@ class RecordingSink : public ActionSink {
   std::vector<Sent> sent;
 };
 
+// Deterministic nonces: 0x01020304, 0x05060708, ... (never 0).
+class CountingRandom : public RandomSource {
+ public:
+  void fill(std::span<std::uint8_t> out) override {
+    for (auto& b : out) b = ++next_;
+  }
+
+ private:
+  std::uint8_t next_ = 0;
+};
+
+// The Nonce Trailer of a sent datagram (RFC 6081 §4.2), or 0 when it has none.
+std::uint32_t nonce_of(const std::vector<std::uint8_t>& datagram) {
+  const auto ip = wire::parse_ipv6(datagram);
+  if (!ip || ip->trailing.empty()) return 0;
+  const auto t = wire::parse_trailers(ip->trailing);
+  if (!t || !t->nonce) return 0;
+  const auto& n = *t->nonce;
+  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) | n[3];
+}
+
+// A bubble carrying a Nonce Trailer (how a client echoes our nonce in its direct bubble).
+std::vector<std::uint8_t> bubble_with_nonce(const Ipv6Address& src, const Ipv6Address& dst,
+                                            std::uint32_t nonce) {
+  auto b = bubble(src, dst);
+  test::append(b, {0x01, 0x04, static_cast<std::uint8_t>(nonce >> 24),
+                   static_cast<std::uint8_t>(nonce >> 16), static_cast<std::uint8_t>(nonce >> 8),
+                   static_cast<std::uint8_t>(nonce)});
+  return b;
+}
+
 RelayEngineConfig routed() {
+  static CountingRandom random;
   RelayEngineConfig c;
+  c.random = &random;
   c.own_ipv4 = {kRelayIpv4, v4("10.0.0.2")};
   c.hash_key = 77;
   c.table.capacity = 1024;
@@ -139,6 +172,125 @@ class RelayEngineTest : public ::testing::Test {
 const Endpoint kClientServer{kServer, 3544};
 
 // ---------------------------------------------------------------- §5.4.1 sending to clients
+
+// ------------------------------------------- RFC 6081 §5.2 with the relay as the peer (§8.1)
+
+// The client's symmetric NAT maps it to another port towards the relay than towards its
+// server (the port embedded in its Teredo address).
+const Endpoint kClientTowardsRelay{kClient.address, 50123};
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_IndirectBubbleCarriesFreshNonceKeptAsNonceSent) {
+  auto c = routed();
+  c.behind_restricted_nat = true;
+  reset(c);
+  const auto out = tun(packet(kNative, kClientAddr));
+  ASSERT_EQ(out.size(), 2u);
+  expect_bubble(out[0], kClientServer, kNative, kClientAddr);
+  const std::uint32_t n1 = nonce_of(out[0].bytes);
+  EXPECT_NE(n1, 0u);
+  const PeerId id = engine_->peers().find(kClientAddr);
+  ASSERT_NE(engine_->peers().rfc6081(id), nullptr);
+  EXPECT_EQ(engine_->peers().rfc6081(id)->nonce_sent, n1);
+  // §5.2.3: no Nonce Trailer on a direct bubble before an indirect bubble was received.
+  expect_bubble(out[1], kClient, kNative, kClientAddr);
+  EXPECT_EQ(nonce_of(out[1].bytes), 0u);
+  EXPECT_EQ(out[1].bytes.size(), wire::kIpv6HeaderSize);
+  // The retry carries a fresh nonce, which replaces Nonce Sent.
+  const auto retry = timer(t0 + 2s);
+  ASSERT_GE(retry.size(), 1u);
+  const std::uint32_t n2 = nonce_of(retry[0].bytes);
+  EXPECT_NE(n2, 0u);
+  EXPECT_NE(n2, n1);
+  EXPECT_EQ(engine_->peers().rfc6081(id)->nonce_sent, n2);
+}
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_AcceptsSymmetricClientBubbleEchoingTheNonce) {
+  tun(packet(kNative, kClientAddr, 64, 16, 1));
+  const auto first = tun(packet(kNative, kClientAddr, 64, 16, 2), t0 + 100ms);
+  EXPECT_TRUE(first.empty());
+  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  // The client answers from the port its NAT opened towards us, echoing the nonce.
+  const auto out = udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n), t0 + 200ms);
+  ASSERT_EQ(out.size(), 2u);  // both queued packets, to the observed source (§8.1.6)
+  for (const auto& s : out) {
+    EXPECT_TRUE(s.udp);
+    EXPECT_EQ(s.to, kClientTowardsRelay);
+    EXPECT_FALSE(wire::is_bubble(s.ip()));
+  }
+  const Peer* p = peer(kClientAddr);
+  EXPECT_TRUE(p->trusted());
+  EXPECT_EQ(p->mapping, kClientTowardsRelay);
+  EXPECT_EQ(engine_->counters().bubbles_nonce_accepted, 1u);
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 0u);
+  // From then on: data from that mapping is forwarded, and data to the client goes there.
+  const auto fwd = udp(kClientTowardsRelay, packet(kClientAddr, kNative), t0 + 300ms);
+  ASSERT_EQ(fwd.size(), 1u);
+  EXPECT_FALSE(fwd[0].udp);
+  const auto back = tun(packet(kNative, kClientAddr), t0 + 400ms);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].to, kClientTowardsRelay);
+  EXPECT_FALSE(wire::is_bubble(back[0].ip()));
+  // The embedded mapping is still acceptable too (RFC 4380 §5.4.2).
+  EXPECT_EQ(udp(kClient, packet(kClientAddr, kNative), t0 + 500ms).size(), 1u);
+}
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedBubbleWithWrongNonce) {
+  tun(packet(kNative, kClientAddr));
+  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  EXPECT_TRUE(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n ^ 1)).empty());
+  EXPECT_TRUE(udp(kClientTowardsRelay, bubble(kClientAddr, kNative)).empty());  // no nonce
+  // Another client's address with our nonce: that peer has no Nonce Sent.
+  const Ipv6Address other = teredo_of(kClient2);
+  EXPECT_TRUE(udp(kClientTowardsRelay, bubble_with_nonce(other, kNative, n)).empty());
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 3u);
+  EXPECT_FALSE(peer(kClientAddr)->trusted());
+  EXPECT_EQ(peer(kClientAddr)->mapping, kClient);
+  EXPECT_EQ(peer(kClientAddr)->queued_packets(), 1);
+  EXPECT_EQ(engine_->counters().bubbles_nonce_accepted, 0u);
+}
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedDataPacket) {
+  tun(packet(kNative, kClientAddr));
+  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  // Only a bubble may carry the nonce in (§5.2.3): data, even with the right trailer, must
+  // match the trusted mapping or the embedded one (RFC 4380 §5.4.2).
+  auto data = packet(kClientAddr, kNative);
+  test::append(data, {0x01, 0x04, static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+                      static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+  EXPECT_TRUE(udp(kClientTowardsRelay, data).empty());
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
+  EXPECT_FALSE(peer(kClientAddr)->trusted());
+  EXPECT_EQ(engine_->counters().to_native_packets, 0u);
+}
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_NonceIsSingleUseSoAReplayCannotMoveTheMapping) {
+  tun(packet(kNative, kClientAddr));
+  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  ASSERT_EQ(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n)).size(), 1u);
+  // Someone who saw the bubble replays it from elsewhere.
+  EXPECT_TRUE(udp(kClient2, bubble_with_nonce(kClientAddr, kNative, n), t0 + 1s).empty());
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
+  EXPECT_EQ(peer(kClientAddr)->mapping, kClientTowardsRelay);
+  // The genuine client's further bubbles from its mapping are still fine.
+  const auto again = udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n), t0 + 3s);
+  ASSERT_EQ(again.size(), 1u);  // accepted (trusted mapping) and answered
+  expect_bubble(again[0], kClientTowardsRelay, kNative, kClientAddr);
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
+  EXPECT_EQ(engine_->counters().bubbles_nonce_accepted, 1u);
+}
+
+TEST_F(RelayEngineTest, Rfc6081_5_2_WithoutRandomSourceNoNoncesAndRfc4380RulesOnly) {
+  auto c = routed();
+  c.random = nullptr;
+  reset(c);
+  EXPECT_EQ(engine_->peers().rfc6081(0), nullptr);  // no RFC 6081 state allocated
+  const auto out = tun(packet(kNative, kClientAddr));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].bytes.size(), wire::kIpv6HeaderSize);  // a plain bubble
+  EXPECT_TRUE(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, 0x01020304)).empty());
+  EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
+  EXPECT_FALSE(peer(kClientAddr)->trusted());
+}
 
 TEST_F(RelayEngineTest, Rfc4380_5_4_1_Case3_QueuesAndSendsIndirectBubbleToClientsServer) {
   const auto out = tun(packet(kNative, kClientAddr));
@@ -832,7 +984,11 @@ TEST_F(RelayEngineTest, InPlace_UdpToNativeWritesCallersPacketWithHopLimitDecrem
 
 TEST_F(RelayEngineTest, InPlace_SameDecisionsAsCopyingEntryPoints) {
   // The same sequence through both APIs gives the same outputs and counters.
-  RelayEngine a(routed()), b(routed());
+  CountingRandom random_a, random_b;  // the same nonces on both sides
+  auto ca = routed(), cb = routed();
+  ca.random = &random_a;
+  cb.random = &random_b;
+  RelayEngine a(ca), b(cb);
   RecordingSink sa, sb;
   const std::vector<std::vector<std::uint8_t>> native_in = {
       packet(kNative, kClientAddr, 64), packet(kNative, kClientAddr, 1),
