@@ -3,11 +3,18 @@
 #include <linux/capability.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <memory>
+#include <span>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "core/relay_engine.h"
+#include "daemon/control_server.h"
+#include "daemon/metrics.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -33,6 +40,28 @@ constexpr std::size_t kControlBatch = 16;     // bubbles, errors, dequeued packe
 constexpr int kUdpRoundsPerWakeup = 4;        // recvmmsg calls before yielding to the TUN
 constexpr std::size_t kTunReadsPerWakeup = 2 * kBatch;
 constexpr auto kHousekeeping = std::chrono::seconds(10);  // host addresses refresh
+// `shipworm peers` lists at most this many entries (trusted first, most recent first), so
+// that a table of a million peers never makes a huge answer; the total is given too.
+constexpr std::size_t kMaxPeersListed = 1000;
+
+// RFC 6081 nonces of the relay's indirect bubbles from the kernel's CSPRNG (RFC 5991 §4
+// asks for one), 1 KiB at a time: one getrandom(2) per 256 nonces, not one per bubble.
+class BufferedCsprng final : public core::RandomSource {
+ public:
+  void fill(std::span<std::uint8_t> out) override {
+    for (auto& b : out) {
+      if (used_ == pool_.size()) {
+        os::fill_random(pool_);
+        used_ = 0;
+      }
+      b = pool_[used_++];
+    }
+  }
+
+ private:
+  std::array<std::uint8_t, 1024> pool_{};
+  std::size_t used_ = pool_.size();
+};
 
 ConfigResult load(const RelayRunOptions& o) {
   return load_config(o.config_path.value_or(""), Role::relay, o.overrides);
@@ -86,8 +115,9 @@ std::vector<Ipv4Address> own_ipv4(os::Netlink& nl, const RelayConfig& c) {
 }
 
 core::RelayEngineConfig engine_config(const RelayConfig& c, std::vector<core::Ipv6Prefix> served,
-                                      std::vector<Ipv4Address> own) {
+                                      std::vector<Ipv4Address> own, core::RandomSource& random) {
   core::RelayEngineConfig e;
+  e.random = &random;  // RFC 6081 §5.2 nonces: clients behind symmetric NATs
   e.host_specific = c.host_specific;
   e.behind_restricted_nat = c.restricted;
   e.prefix = c.prefix;
@@ -211,8 +241,10 @@ class RelayWorker final : public core::ActionSink {
   }
 
   RelayEngine& engine() { return *engine_; }
+  [[nodiscard]] const RelayEngine& engine() const { return *engine_; }
   void set_engine(std::unique_ptr<RelayEngine> e) { engine_ = std::move(e); }
   os::UdpSocket& socket() { return socket_; }
+  [[nodiscard]] const os::UdpSocket& socket() const { return socket_; }
   void set_socket(os::UdpSocket s) { socket_ = std::move(s); }
   [[nodiscard]] const IoCounters& io() const { return io_; }
 
@@ -277,7 +309,7 @@ class RelayDaemon {
     auto sock = open_socket(c);
     if (!sock) return false;
     auto engine = std::make_unique<RelayEngine>(
-        engine_config(c, served_, own_ipv4(*netlink_, c)));
+        engine_config(c, served_, own_ipv4(*netlink_, c), random_));
     worker_.emplace(std::move(*sock), *tun_, std::move(engine), slot_size(c));
     config_ = c;
     if (!register_fds()) return false;
@@ -319,10 +351,9 @@ class RelayDaemon {
 
   void log_counters() const {
     if (!worker_) return;
-    auto& engine = const_cast<RelayWorker&>(*worker_).engine();
-    const auto& c = engine.counters();
+    const auto& c = engine().counters();
     const auto& io = worker_->io();
-    const auto& t = engine.peers();
+    const auto& t = engine().peers();
     log_.notice("udp in {} ({} bytes), tun in {} ({} bytes), to clients {}, to native {}, "
                 "dropped {}",
                 c.udp_packets_in, c.udp_bytes_in, c.tun_packets_in, c.tun_bytes_in,
@@ -357,7 +388,230 @@ class RelayDaemon {
     if (io.udp_truncated != 0) log_.notice("  dropped datagram_truncated: {}", io.udp_truncated);
   }
 
+  // The control socket and the metrics listener, per the configuration (server_daemon.cpp
+  // does the same). Opened once: a reload that changes them warns that a restart is needed.
+  bool open_endpoints(const RelayConfig& c) {
+    if (!c.common.control_socket.empty()) {
+      auto s = RequestServer::open_unix(loop_, c.common.control_socket,
+                                        [this](std::string_view req) -> std::string {
+                                          if (req == "status") return status_json();
+                                          if (req == "peers") return peers_json();
+                                          if (req == "metrics") return metrics_text();
+                                          return "{\"error\": \"unknown request\"}\n";
+                                        });
+      if (!s) return fail(s.error().message());
+      control_ = std::move(s.value());
+    }
+    if (c.common.metrics) {
+      auto s = RequestServer::open_tcp(loop_, *c.common.metrics, [this](std::string_view head) {
+        return http_metrics_response(head, metrics_text());
+      });
+      if (!s) return fail(s.error().message());
+      metrics_ = std::move(s.value());
+      log_.notice("metrics on http://{}/metrics", metrics_->where());
+    }
+    return true;
+  }
+
+  // Drop counters by name (codec reasons, the relay's own, the I/O layer's), non-zero only.
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::uint64_t>> drops() const {
+    std::vector<std::pair<std::string_view, std::uint64_t>> out;
+    const auto& c = engine().counters();
+    const auto& io = worker_->io();
+    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+      if (c.malformed[i] != 0) {
+        out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+      }
+    }
+    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+      if (c.dropped[i] != 0) {
+        out.emplace_back(core::to_string(static_cast<core::RelayDrop>(i)), c.dropped[i]);
+      }
+    }
+    const std::pair<std::string_view, std::uint64_t> io_drops[] = {
+        {"datagram_truncated", io.udp_truncated},
+        {"send_failed", io.udp_send_failures},
+        {"tun_write_failed", io.tun_write_failures},
+        {"control_overflow", io.control_overflow}};
+    for (const auto& d : io_drops) {
+      if (d.second != 0) out.push_back(d);
+    }
+    return out;
+  }
+
+  // `shipworm status`: one JSON document, keys in a fixed, readable order.
+  [[nodiscard]] std::string status_json() const {
+    const auto now = os::EventLoop::now();
+    const auto& c = engine().counters();
+    const auto& t = engine().peers();
+    const auto& io = worker_->io();
+    nlohmann::ordered_json j;
+    j["role"] = role_name();
+    j["state"] = "relaying";
+    j["state_seconds"] = seconds_since(now, started_);
+    j["last_transition"] = last_transition_;
+    j["last_transition_seconds"] = seconds_since(now, last_transition_at_);
+    j["interface"] = tun_->name();
+    j["mtu"] = config_.mtu;
+    j["prefix"] = prefix_text(config_.prefix);
+    nlohmann::ordered_json served = nlohmann::ordered_json::array();
+    if (config_.host_specific) {
+      for (const auto& p : served_) served.push_back(p.address.to_string());
+    } else {
+      served.push_back("every global IPv6 address outside " + prefix_text(config_.prefix));
+    }
+    j["served"] = served;
+    j["bind"] = worker_->socket().local_endpoint().to_string();
+    j["relay_type"] = config_.host_specific ? "host-specific"
+                      : config_.restricted  ? "restricted"
+                                            : "cone";
+    j["check_source"] = config_.check_source;
+    j["peers"] = {{"count", t.size()},
+                  {"trusted", t.trusted_count()},
+                  {"untrusted", t.untrusted_count()},
+                  {"capacity", t.capacity()},
+                  {"queued_bytes", t.queued_bytes_total()},
+                  {"created", c.peers_created},
+                  {"became_trusted", c.peers_trusted},
+                  {"unreachable", c.peers_unreachable},
+                  {"expired", c.peers_expired},
+                  {"evictions", c.peers_evicted},
+                  {"memory_mib", static_cast<double>(t.memory_bytes()) / (1 << 20)}};
+    j["counters"] = {{"datagrams", c.udp_packets_in},
+                     {"datagram_bytes", c.udp_bytes_in},
+                     {"native_packets", c.tun_packets_in},
+                     {"native_bytes", c.tun_bytes_in},
+                     {"to_clients_packets", c.to_clients_packets},
+                     {"to_clients_bytes", c.to_clients_bytes},
+                     {"to_native_packets", c.to_native_packets},
+                     {"to_native_bytes", c.to_native_bytes},
+                     {"queued", c.packets_queued},
+                     {"dequeued", c.packets_dequeued},
+                     {"bubbles_received", c.bubbles_received},
+                     {"bubbles_indirect", c.bubbles_sent_indirect},
+                     {"bubbles_direct", c.bubbles_sent_direct},
+                     {"bubble_replies", c.bubble_replies_sent},
+                     {"bubbles_nonce_accepted", c.bubbles_nonce_accepted},
+                     {"icmp_unreachable", c.icmp_unreachable_sent},
+                     {"icmp_time_exceeded", c.icmp_time_exceeded_sent},
+                     {"icmp_errors_suppressed", c.icmp_rate_limited},
+                     {"dropped", c.total_dropped() + io.udp_truncated + io.udp_send_failures +
+                                     io.tun_write_failures + io.control_overflow}};
+    j["io"] = {{"recvmmsg_batches", io.recv_batches},
+               {"sendmmsg_batches", io.send_batches},
+               {"zero_copy_sends", io.zero_copy_sends},
+               {"udp_receive_errors", io.udp_recv_errors},
+               {"tun_read_errors", io.tun_read_errors}};
+    nlohmann::ordered_json d = nlohmann::ordered_json::object();
+    for (const auto& [name, n] : drops()) d[std::string(name)] = n;
+    j["drops"] = d;
+    return j.dump(2) + "\n";
+  }
+
+  // `shipworm peers`: {"role", "count", "listed", "truncated", "peers": [...]}, trusted peers
+  // first, each class most recently used first, at most kMaxPeersListed entries (each walk
+  // stops there: O(listed), whatever the size of the table).
+  [[nodiscard]] std::string peers_json() const {
+    const auto now = os::EventLoop::now();
+    const auto& t = engine().peers();
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    auto add = [&](const core::Peer& p) {
+      if (list.size() >= kMaxPeersListed) return true;  // stop the walk
+      nlohmann::ordered_json e;
+      e["address"] = p.address.to_string();
+      e["mapping"] = p.mapping.to_string();
+      e["trusted"] = p.trusted();
+      e["valid"] = p.trusted() && p.valid(now);
+      e["state"] = p.state == RelayEngine::kPending  ? "bubbling"
+                   : p.state == RelayEngine::kFailed ? "unreachable"
+                                                     : "idle";
+      e["last_rx_seconds"] = seconds_since(now, p.last_rx);
+      e["last_tx_seconds"] = seconds_since(now, p.last_tx);
+      e["queued_bytes"] = p.queued_bytes();
+      e["queued_packets"] = p.queued_packets();
+      list.push_back(std::move(e));
+      return false;
+    };
+    (void)t.find_if(true, add);
+    (void)t.find_if(false, add);
+    nlohmann::ordered_json j;
+    j["role"] = role_name();
+    j["count"] = t.size();
+    j["listed"] = list.size();
+    j["truncated"] = list.size() < t.size();
+    j["peers"] = std::move(list);
+    return j.dump(2) + "\n";
+  }
+
+  // OpenMetrics; family names shared with the server's and the client's where they mean the
+  // same thing (shipworm_info, shipworm_datagrams_received, shipworm_packets, shipworm_bytes,
+  // shipworm_bubbles, shipworm_peers, shipworm_queued_bytes, shipworm_drops).
+  [[nodiscard]] std::string metrics_text() const {
+    using T = MetricFamily::Type;
+    auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+    const auto& c = engine().counters();
+    const auto& t = engine().peers();
+    std::vector<MetricFamily> f;
+    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+                 {{{{"role", role_name()}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
+    f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received from clients",
+                 {{{}, n(c.udp_packets_in)}}});
+    f.push_back({"shipworm_native_packets_received", T::kCounter,
+                 "IPv6 packets read from the native side (the TUN device)",
+                 {{{}, n(c.tun_packets_in)}}});
+    f.push_back({"shipworm_packets", T::kCounter, "IPv6 data packets relayed, by direction",
+                 {{{{"direction", "to_clients"}}, n(c.to_clients_packets)},
+                  {{{"direction", "to_native"}}, n(c.to_native_packets)}}});
+    f.push_back({"shipworm_bytes", T::kCounter, "IPv6 data bytes relayed, by direction",
+                 {{{{"direction", "to_clients"}}, n(c.to_clients_bytes)},
+                  {{{"direction", "to_native"}}, n(c.to_native_bytes)}}});
+    f.push_back({"shipworm_bubbles", T::kCounter, "Bubbles, by kind",
+                 {{{{"kind", "direct_sent"}}, n(c.bubbles_sent_direct)},
+                  {{{"kind", "indirect_sent"}}, n(c.bubbles_sent_indirect)},
+                  {{{"kind", "received"}}, n(c.bubbles_received)},
+                  {{{"kind", "replied"}}, n(c.bubble_replies_sent)},
+                  {{{"kind", "nonce_accepted"}}, n(c.bubbles_nonce_accepted)}}});
+    f.push_back({"shipworm_peers", T::kGauge, "Peer entries, by trust",
+                 {{{{"trust", "trusted"}}, n(t.trusted_count())},
+                  {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
+    f.push_back({"shipworm_peer_capacity", T::kGauge, "Peer table size (PeerTableSize)",
+                 {{{}, n(t.capacity())}}});
+    f.push_back({"shipworm_peers_trusted", T::kCounter, "Peers that became trusted",
+                 {{{}, n(c.peers_trusted)}}});
+    f.push_back({"shipworm_peers_unreachable", T::kCounter,
+                 "Bubble exchanges that got no answer (RFC 4380 §5.4.1)",
+                 {{{}, n(c.peers_unreachable)}}});
+    f.push_back({"shipworm_peer_evictions", T::kCounter,
+                 "Peer entries evicted to make room (least recently used)",
+                 {{{}, n(c.peers_evicted)}}});
+    f.push_back({"shipworm_queued_bytes", T::kGauge, "Bytes queued for peers being reached",
+                 {{{}, n(t.queued_bytes_total())}}});
+    f.push_back({"shipworm_queued_packets", T::kCounter,
+                 "Packets queued while a peer was being reached",
+                 {{{}, n(c.packets_queued)}}});
+    f.push_back({"shipworm_icmp_errors", T::kCounter, "ICMPv6 errors originated, by type and result",
+                 {{{{"type", "destination_unreachable"}, {"result", "sent"}}, n(c.icmp_unreachable_sent)},
+                  {{{"type", "time_exceeded"}, {"result", "sent"}}, n(c.icmp_time_exceeded_sent)},
+                  {{{"type", "any"}, {"result", "suppressed"}}, n(c.icmp_rate_limited)}}});
+    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
+    for (const auto& [name, v] : drops()) drop.samples.push_back({{{"reason", std::string(name)}}, n(v)});
+    f.push_back(std::move(drop));
+    return render_openmetrics(f);
+  }
+
  private:
+  static std::int64_t seconds_since(TimePoint now, TimePoint then) {
+    return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
+  }
+  [[nodiscard]] const char* role_name() const {
+    return config_.host_specific ? "host-specific relay" : "relay";
+  }
+  [[nodiscard]] const RelayEngine& engine() const { return std::as_const(*worker_).engine(); }
+  void transition(std::string cause) {
+    last_transition_ = std::move(cause);
+    last_transition_at_ = os::EventLoop::now();
+  }
+
   bool fail(const std::string& message) {
     log_.error("{}", message);
     return false;
@@ -468,10 +722,18 @@ class RelayDaemon {
         }
       }
       served_ = served;
-      auto engine = std::make_unique<RelayEngine>(engine_config(c, served, own_ipv4(*netlink_, c)));
+      auto engine =
+          std::make_unique<RelayEngine>(engine_config(c, served, own_ipv4(*netlink_, c), random_));
       engine->restore_counters(worker_->engine().counters());
       log_.notice("reload: new peer table ({} peers dropped)", worker_->engine().peers().size());
       worker_->set_engine(std::move(engine));
+      transition("configuration reloaded (SIGHUP): new peer table");
+    } else {
+      transition("configuration reloaded (SIGHUP)");
+    }
+    if (c.common.control_socket != config_.common.control_socket ||
+        c.common.metrics != config_.common.metrics) {
+      log_.warning("reload: ControlSocket and MetricsAddress changes need a restart");
     }
     config_ = c;
     announce("reload: relaying");
@@ -498,6 +760,12 @@ class RelayDaemon {
   std::optional<RelayWorker> worker_;
   std::vector<core::Ipv6Prefix> served_;
   TimePoint next_housekeeping_{};
+  BufferedCsprng random_;  // outlives every engine (they keep a pointer)
+  TimePoint started_ = os::EventLoop::now();
+  std::string last_transition_ = "started";
+  TimePoint last_transition_at_ = started_;
+  std::unique_ptr<RequestServer> control_;
+  std::unique_ptr<RequestServer> metrics_;
 };
 
 }  // namespace
@@ -521,7 +789,7 @@ int run_relay(const RelayRunOptions& options) {
     return 1;
   }
   RelayDaemon daemon(log, *loop.value(), options);
-  if (!daemon.start(config)) {
+  if (!daemon.start(config) || !daemon.open_endpoints(config)) {
     daemon.shutdown();
     return 1;
   }

@@ -18,6 +18,12 @@
 //                 there are any): the only user-space copy on any path.
 // No heap allocation after start-up: every buffer is sized from the configuration.
 //
+// Operators: the control socket (ControlSocket) answers `shipworm status` (role, state,
+// interface, served range, bind endpoint, peer summary, counters, drops by reason) and
+// `shipworm peers` (at most 1000 entries, with the total), and MetricsAddress serves the same
+// counters as OpenMetrics (docs/architecture.md, "Relay status and metrics"). Both answers
+// are built on the event loop from the engine's counters: nothing is counted twice.
+//
 // Workers: all per-thread state lives in one RelayWorker (engine + peer table shard, UDP
 // socket, TUN queue, batches). More workers = more RelayWorkers, each with its own
 // SO_REUSEPORT socket and IFF_MULTI_QUEUE TUN queue, packets handed to the worker owning

@@ -11,6 +11,7 @@
                                         straight between the NATs, never via server or relay
     test_client.py symmetric            behind a symmetric NAT: reported (log), and the
                                         address reaches the native host through the relay
+                                        ($IMPL_RELAY: shipworm's needs RFC 6081 nonces)
     test_client.py symmetric-stop       the same with 'SymmetricNat stop': a clear message
                                         and exit status 1
     test_client.py nat-flush            the NAT drops its mappings (and picks new ports): at
@@ -23,6 +24,7 @@
     test_client.py names                an unresolvable server name is logged; a fallback
                                         server given by name is resolved and used
 """
+import json
 import os
 import shutil
 import signal
@@ -40,6 +42,8 @@ BIG = 200  # echo payload: data packets are larger than any RS, RA or bubble in 
 def tokens(relay):
     t = {"peers": "cpe", "miredo-hook": "cmh", "names": "cnm", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
          "server-restart": "csr"}
+    if relay == "shipworm":
+        t["symmetric"] = "csys"  # its own token: both variants may run at once
     for kind, k in KINDS.items():
         for server in ("miredo", "shipworm"):
             # c + kind + server + relay initial: cfcmm, cprsm, ...; unique, <= 6 chars
@@ -173,7 +177,7 @@ def peers(lab, check):
 
 
 def symmetric(lab, check):
-    start_core(lab)
+    core = start_core(lab)
     nat = lab.nat("symmetric")
     lab.capture(nat, "wan")
     c = lab.client("c1", behind=nat)
@@ -185,6 +189,20 @@ def symmetric(lab, check):
                "symmetric NAT", rp.log_text()[-800:])
     check.that(log_has(rp, "cannot be reached directly"), "and which peers it cannot reach")
     ping(check, c, L.NATIVE_V6, "symmetric client -> native host via the relay")
+    if IMPL_RELAY == "shipworm":
+        # The relay took the client's answer from the NAT's new port for its RFC 6081 nonce.
+        sock = lab.control_socket(core.relay, "relay")
+        st = json.loads(L.sh(L.shipworm_bin(), "status", "--json", "--control", sock))
+        check.that(st["counters"]["bubbles_nonce_accepted"] >= 1 and not st["drops"].get(
+                   "teredo_source_mismatch"), "shipworm relay: the bubble echoing its nonce was "
+                   "accepted, none dropped as a source mismatch", st["counters"])
+        peers = json.loads(L.sh(L.shipworm_bin(), "peers", "--json", "--control", sock))["peers"]
+        mine = [p for p in peers if p["address"] == addr]
+        check.that(len(mine) == 1 and mine[0]["trusted"] and mine[0]["mapping"].startswith(nat.ip + ":")
+                   and mine[0]["mapping"] != f"{nat.ip}:{t['port']}",
+                   "shipworm relay: the client is trusted at the NAT's port towards the relay, "
+                   "not the one its address embeds", (t, mine))
+
 
 
 def symmetric_stop(lab, check):

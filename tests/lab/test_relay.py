@@ -8,7 +8,8 @@
                                 shipworm relay
     test_relay.py spoof         datagrams whose Teredo source does not match their UDP source
                                 (even one naming a trusted client) are not forwarded: nothing
-                                on the native link, counted as teredo_source_mismatch
+                                on the native link, counted as teredo_source_mismatch, which
+                                `shipworm status`, `shipworm peers` and /metrics show
     test_relay.py flood         thousands of fake Teredo sources (spoofed, raw socket) and
                                 thousands of fake Teredo destinations: the relay's RSS stays
                                 bounded, its table at capacity at most, and a legitimate
@@ -16,6 +17,7 @@
     test_relay.py host          a native IPv6 host running `shipworm relay --host` pings a
                                 Miredo client and is pinged by it (rfc-checklist §5.5)
 """
+import json
 import os
 import re
 import signal
@@ -33,6 +35,7 @@ ATTACKER_IP = "203.0.113.66"
 HOST_V4, HOST_V6 = "192.0.2.30", "2001:db8:1::30"
 # The lab relays keep a small table: the tests are about behaviour, not capacity.
 RELAY_EXTRA = [f"BindPort {RELAY_PORT}", "PeerTableSize 4096", "LogLevel info"]
+METRICS_PORT = 9464
 
 
 def relay_counters(rp):
@@ -50,6 +53,18 @@ def relay_counters(rp):
         m = re.search(pat, text)
         nums[key] = int(m.group(1)) if m else None
     return nums, drops
+
+
+def control(lab, host, command):
+    """`shipworm status|peers --json` against the relay's control socket."""
+    out = L.sh(L.shipworm_bin(), command, "--json", "--control", lab.control_socket(host, "relay"))
+    return json.loads(out)
+
+
+def scrape(host, port=METRICS_PORT):
+    """GET /metrics from inside the relay's namespace."""
+    return host.run(L.PY, "-c", "import sys, urllib.request; sys.stdout.write(urllib.request"
+                    f".urlopen('http://127.0.0.1:{port}/metrics', timeout=5).read().decode())")
 
 
 def rss_kib(pid):
@@ -117,7 +132,7 @@ def native(kind):
 
 
 def spoof(lab, check):
-    core, rp = start(lab)
+    core, rp = start(lab, [f"MetricsAddress 127.0.0.1:{METRICS_PORT}"])
     for dev in ("all", "default", "eth0"):
         core.relay.sysctl(f"net.ipv4.conf.{dev}.rp_filter", 0)
     nat = lab.nat("port-restricted")
@@ -153,6 +168,33 @@ def spoof(lab, check):
     leaked = lab.pcap(os.path.join(lab.workdir, "rly-eth6.pcap"), f"ip6 and udp dst port {marker}")
     check.that(not leaked, "nothing spoofed reached the native link", leaked[:3])
     ping_ok(check, c, L.NATIVE_V6, "the real client is still served")
+    # What an operator sees: status, peers and metrics (issue 7).
+    st = control(lab, core.relay, "status")
+    L.log(f"relay status {json.dumps(st)}")
+    check.that(st.get("role") == "relay" and st.get("state") == "relaying",
+               "status: role relay, state relaying", {k: st.get(k) for k in ("role", "state")})
+    check.that(st.get("drops", {}).get("teredo_source_mismatch") == sent,
+               f"status: drops.teredo_source_mismatch = {sent}", st.get("drops"))
+    check.that(st.get("peers", {}).get("trusted", 0) >= 1 and st.get("interface") == "teredo"
+               and st.get("bind") == f"{L.RELAY_IP}:{RELAY_PORT}",
+               "status: a trusted peer, the interface and the bind endpoint",
+               {k: st.get(k) for k in ("peers", "interface", "bind")})
+    check.that(st.get("counters", {}).get("to_native_packets", 0) >= 2 * PINGS,
+               "status: the client's packets counted as relayed to the native side",
+               st.get("counters"))
+    peers = control(lab, core.relay, "peers")
+    mine = [p for p in peers.get("peers", []) if p.get("address") == addr]
+    check.that(len(mine) == 1 and mine[0]["trusted"] and mine[0]["mapping"] == f"{nat.ip}:{t['port']}",
+               "peers: the client is listed, trusted, with its NAT mapping", peers)
+    check.that(peers.get("count", 0) >= 1 and peers.get("truncated") is False,
+               "peers: the total count, not truncated", {k: peers.get(k) for k in ("count", "listed", "truncated")})
+    text = scrape(core.relay)
+    want = f'shipworm_drops_total{{reason="teredo_source_mismatch"}} {sent}'
+    check.that(want in text.splitlines(), f"/metrics: {want}", text[-1500:])
+    check.that('shipworm_info{role="relay"' in text and text.rstrip().endswith("# EOF"),
+               "/metrics: shipworm_info with role relay, a complete OpenMetrics text", text[:300])
+    check.that(re.search(r'^shipworm_peers\{trust="trusted"\} [1-9]', text, re.M) is not None,
+               "/metrics: a trusted peer in shipworm_peers", text[-1500:])
 
 
 FLOOD_SCRIPT = r"""
