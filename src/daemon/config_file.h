@@ -71,7 +71,9 @@ enum class SymmetricNatPolicy { keep, stop };
 // Defaults that wire/constants.h does not define (they are ours, not the RFCs').
 inline constexpr std::string_view kDefaultInterfaceName = "teredo";
 inline constexpr std::uint32_t kDefaultClientPeerTableSize = 1024;
-inline constexpr std::uint32_t kDefaultRelayPeerTableSize = 1u << 20;  // Miredo's limit
+// The table is pre-allocated (no allocation on the packet path, bounded memory), so the
+// default is what a small relay needs (about 13 MiB); big relays raise PeerTableSize.
+inline constexpr std::uint32_t kDefaultRelayPeerTableSize = 65536;
 inline constexpr std::uint32_t kDefaultPeerQueueBytes = 1280;          // Miredo's per peer
 inline constexpr std::uint64_t kDefaultTotalQueueBytes = 16u << 20;
 inline constexpr std::uint32_t kDefaultMaxIcmpPayload = 88;  // Miredo's server cap
