@@ -256,6 +256,7 @@ void ClientEngine::deliver(const wire::Ipv6View& ip, ActionSink& sink) {
     return;
   }
   ++counters_.delivered;
+  counters_.delivered_bytes += ip.packet.size();
   sink.write_tun(ip.packet);  // RFC 6081 trailers stay behind
 }
 
@@ -542,6 +543,7 @@ void ClientEngine::on_tun(TimePoint now, wire::Bytes packet, ActionSink& sink) {
     if (config_.honor_cone_bit && teredo->cone()) {
       // Case 4 (RFC 4380 only; RFC 5991 §3.2 says to ignore C): send to the mapping.
       ++counters_.sent;
+      counters_.sent_bytes += whole.size();
       sink.send_udp(teredo->mapped, whole);
       return;
     }
@@ -581,6 +583,7 @@ bool ClientEngine::enqueue(PeerId id, wire::Bytes packet) {
 
 void ClientEngine::send_data(TimePoint now, PeerId id, wire::Bytes packet, ActionSink& sink) {
   ++counters_.sent;
+  counters_.sent_bytes += packet.size();
   peers_.note_tx(id, now);
   sink.send_udp(peers_[id].mapping, packet);
 }

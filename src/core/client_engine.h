@@ -18,8 +18,8 @@
 //     mapping (case 1), a Teredo source whose embedded mapping is the UDP source (case 3),
 //     an RFC 6081 direct bubble echoing our nonce, a Miredo-style link-local bubble (answered
 //     by swapping source and destination, and trusting the pending peer with that mapping);
-//     anything else is case 6: dropped, or (option) a rate-limited ping test. Local discovery
-//     (cases 4 and 5, §5.2.8) is not implemented.
+//     anything else is case 6: dropped, and a rate-limited ping test trusts its relay (or,
+//     as an option, just dropped). Local discovery (cases 4 and 5, §5.2.8) is not implemented.
 //   on_tun: trusted and valid entry -> send (case 1); native destination -> queue + ping test
 //     via the server, 2 s x (1 + 3) (case 2, §5.2.9); Teredo destination -> queue + direct
 //     and indirect bubbles, 2 s x (1 + 3), at most 4 per 300 s (case 5, §5.2.6; the C bit is
@@ -47,17 +47,26 @@
 
 namespace shipworm::core {
 
-// RFC 6081 §5.2 Nonce Trailers on indirect bubbles. Deployed RFC 4380-only nodes may read
-// trailing bytes as a length error, so by default they are sent only when they are needed:
-// when this client is behind a symmetric NAT. Echoing a peer's nonce in a direct bubble is
-// always done (that peer understands trailers).
+// RFC 6081 §5.2 Nonce Trailers on indirect bubbles. RFC 6081 §5.2.3: every indirect bubble
+// MUST carry a fresh nonce (rfc-checklist §8.1.3), and the simulator shows why it matters to
+// a client that is *not* symmetric: a symmetric peer answers from a port we never sent to,
+// and only the echoed nonce lets us accept that answer (tests/sim/connectivity_test.cpp).
+// RFC 4380-only receivers ignore bytes after the IPv6 payload length (Miredo does; checked
+// by the lab's client-to-Miredo tests), so kAlways is the default. kWhenSymmetric (nonces only
+// behind a symmetric NAT) and kNever remain for peers that would mind. Echoing a peer's nonce
+// in a direct bubble is always done (that peer understands trailers).
 enum class NonceTrailerPolicy : std::uint8_t { kNever, kWhenSymmetric, kAlways };
 
-// RFC 4380 §5.2.3 case 6: a packet from an unknown non-Teredo source. CVE-2006-6266: running
-// a ping test for each such packet makes the client send to third parties on command.
+// RFC 4380 §5.2.3 case 6: a packet from an unknown non-Teredo source (a native host that
+// starts a conversation: the relay's first data packet after its bubble exchange). The RFC
+// says the client MAY accept it but SHOULD first run the direct connectivity test (§5.2.9).
+// CVE-2006-6266: an *unbounded* ping test per such packet makes the client send to third
+// parties on command, so the test runs under one global token bucket (unsolicited_limit) and
+// creates at most an untrusted peer entry (the table caps those). The packet itself is
+// dropped; once the echo reply trusts the relay, the native host's retransmission gets in.
 enum class UnsolicitedPolicy : std::uint8_t {
-  kDrop,      // default
-  kPingTest,  // drop the packet, but run a (rate-limited) ping test towards its source
+  kDrop,      // never answer a stranger: native hosts cannot start a conversation
+  kPingTest,  // default: drop the packet, but run a rate-limited ping test towards its source
 };
 
 struct ClientEngineConfig {
@@ -67,8 +76,8 @@ struct ClientEngineConfig {
   RetryConfig retry;
   PeerTableConfig peers{1024, 0, 4096, std::size_t{256} << 10, true, 0};
   bool honor_cone_bit = false;  // RFC 5991 §3.2: SHOULD ignore a peer's C bit (case 4)
-  NonceTrailerPolicy nonce_trailers = NonceTrailerPolicy::kWhenSymmetric;
-  UnsolicitedPolicy unsolicited = UnsolicitedPolicy::kDrop;
+  NonceTrailerPolicy nonce_trailers = NonceTrailerPolicy::kAlways;
+  UnsolicitedPolicy unsolicited = UnsolicitedPolicy::kPingTest;
   TokenBucketConfig unsolicited_limit{1, 5};   // ping tests started by case 6, in total
   TokenBucketConfig icmp_error_limit{10, 10};  // destination unreachable, in total
   TokenBucketConfig bubble_reply_limit{1, 4};  // per source, bubbles with no peer entry

@@ -97,7 +97,7 @@ struct AddressChange {
   X(kServerMessageIgnored, "server_message_ignored")                                         \
   X(kPeerMappingMismatch, "peer_mapping_mismatch")     /* cases 1/3 and 6081 nonce failed */ \
   X(kEchoNonceMismatch, "echo_nonce_mismatch")         /* case 2 */                         \
-  X(kUnsolicited, "unsolicited_source")                /* case 6, off by default */         \
+  X(kUnsolicited, "unsolicited_source")                /* case 6 (then a ping test) */      \
   X(kUnsolicitedRateLimited, "unsolicited_rate_limited")                                     \
   X(kLocalDiscoveryUnsupported, "local_discovery_unsupported") /* case 4 (§5.2.8) */         \
   X(kBubbleReplyRateLimited, "bubble_reply_rate_limited")                                    \
@@ -131,7 +131,9 @@ struct ClientCounters {
   std::uint64_t server_losses = 0;
   std::uint64_t address_changes = 0;
   std::uint64_t delivered = 0;           // IPv6 packets written to the TUN device
+  std::uint64_t delivered_bytes = 0;     // their IPv6 bytes (header included)
   std::uint64_t sent = 0;                // data packets sent to peers or relays
+  std::uint64_t sent_bytes = 0;          // their IPv6 bytes (header included)
   std::uint64_t queued = 0;
   std::uint64_t bubbles_direct = 0;
   std::uint64_t bubbles_indirect = 0;

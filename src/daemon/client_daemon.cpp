@@ -24,8 +24,11 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "core/client_engine.h"
+#include "daemon/control_server.h"
+#include "daemon/metrics.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -65,6 +68,8 @@ constexpr auto kLocalRouteWait = 500ms;
 constexpr auto kHookTimeout = 10s;
 constexpr auto kResolveRetryFirst = 10s;  // the engine's RetryConfig defaults
 constexpr auto kResolveRetryMax = 300s;
+// `shipworm peers` lists at most this many entries (trusted first, most recent first).
+constexpr std::size_t kMaxPeersListed = 256;
 
 // --- randomness ------------------------------------------------------------------------
 
@@ -367,6 +372,13 @@ core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<Server
                                          ? core::SymmetricNatPolicy::kStop
                                          : core::SymmetricNatPolicy::kKeepPrimaryMapping;
   e.maintenance.refresh_interval = c.refresh_interval;
+  switch (c.nonce_trailers) {
+    case NonceTrailerSetting::always: e.nonce_trailers = core::NonceTrailerPolicy::kAlways; break;
+    case NonceTrailerSetting::symmetric: e.nonce_trailers = core::NonceTrailerPolicy::kWhenSymmetric; break;
+    case NonceTrailerSetting::never: e.nonce_trailers = core::NonceTrailerPolicy::kNever; break;
+  }
+  e.unsolicited = c.unsolicited == UnsolicitedSetting::drop ? core::UnsolicitedPolicy::kDrop
+                                                            : core::UnsolicitedPolicy::kPingTest;
   e.peers.capacity = c.peer_table_size;
   e.peers.queue_bytes_per_peer = c.peer_queue_bytes;
   e.peers.queue_bytes_total = static_cast<std::size_t>(c.total_queue_bytes);
@@ -391,6 +403,8 @@ std::vector<std::string_view> restart_only_changes(const ClientConfig& a, const 
   if (a.peer_queue_bytes != b.peer_queue_bytes) out.push_back("PeerQueueBytes");
   if (a.total_queue_bytes != b.total_queue_bytes) out.push_back("TotalQueueBytes");
   if (a.symmetric_nat != b.symmetric_nat) out.push_back("SymmetricNat");
+  if (a.nonce_trailers != b.nonce_trailers) out.push_back("NonceTrailers");
+  if (a.unsolicited != b.unsolicited) out.push_back("UnsolicitedPackets");
   if (a.secure_qualification_file != b.secure_qualification_file) out.push_back("SecureQualification");
   if (a.common.syslog_facility != b.common.syslog_facility) out.push_back("SyslogFacility");
   return out;
@@ -464,7 +478,262 @@ class ClientDaemon final : public core::ActionSink {
     loop_.on_deadline([this] { on_deadline(); });
     log_.notice("Teredo interface {} (MTU {}, {}), service port {}", tun_->name(), mtu_,
                 wire::client_rs_link_local(false).to_string(), sock_->local_endpoint().to_string());
+    return open_endpoints();
+  }
+
+  // The control socket (`shipworm status|peers`) and the metrics listener, per the
+  // configuration, as the server does.
+  bool open_endpoints() {
+    if (!config_.common.control_socket.empty()) {
+      auto s = RequestServer::open_unix(loop_, config_.common.control_socket,
+                                        [this](std::string_view req) -> std::string {
+                                          if (req == "status") return status_json();
+                                          if (req == "peers") return peers_json();
+                                          if (req == "metrics") return metrics_text();
+                                          return "{\"error\": \"unknown request\"}\n";
+                                        });
+      if (!s) {
+        log_.error("{}", s.error().message());
+        return false;
+      }
+      control_ = std::move(s.value());
+    }
+    if (config_.common.metrics) {
+      auto s = RequestServer::open_tcp(loop_, *config_.common.metrics, [this](std::string_view head) {
+        return http_metrics_response(head, metrics_text());
+      });
+      if (!s) {
+        log_.error("{}", s.error().message());
+        return false;
+      }
+      metrics_ = std::move(s.value());
+      log_.notice("metrics on http://{}/metrics", metrics_->where());
+    }
     return true;
+  }
+
+  // Drop counters by name (codec reasons, the client's own, the daemon's I/O), non-zero only;
+  // a name both lists use is summed.
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> drops() const {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    auto add = [&](std::string_view name, std::uint64_t n) {
+      if (n == 0) return;
+      for (auto& [k, v] : out) {
+        if (k == name) {
+          v += n;
+          return;
+        }
+      }
+      out.emplace_back(std::string(name), n);
+    };
+    if (engine_) {
+      const auto& c = engine_->counters();
+      for (std::size_t i = 0; i < c.malformed.size(); ++i) {
+        add(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+      }
+      for (std::size_t i = 0; i < c.dropped.size(); ++i) {
+        add(core::to_string(static_cast<core::ClientDrop>(i)), c.dropped[i]);
+      }
+    }
+    add("datagram_truncated", truncated_);
+    add("send_failed", send_failures_);
+    add("tun_write_failed", tun_write_failures_);
+    return out;
+  }
+
+  static std::int64_t seconds_since(TimePoint now, TimePoint then) {
+    return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
+  }
+
+  // `shipworm status`: one JSON document, keys in a fixed order (tests/lab/demo.py reads
+  // state, address, mapping, nat_type, server, mtu and cause).
+  [[nodiscard]] std::string status_json() const {
+    const auto now = os::EventLoop::now();
+    nlohmann::ordered_json j;
+    j["role"] = "client";
+    if (!engine_) {
+      j["state"] = "starting";
+      j["state_seconds"] = seconds_since(now, started_);
+      j["last_transition"] = "initial -> starting";
+      j["cause"] = "resolving the server names";
+      j["interface"] = tun_ ? tun_->name() : config_.interface_name;
+      j["mtu"] = mtu_;
+      nlohmann::ordered_json d = nlohmann::ordered_json::object();
+      for (const auto& [name, n] : drops()) d[name] = n;
+      j["drops"] = d;
+      return j.dump(2) + "\n";
+    }
+    const ClientStatus s = engine_->status();
+    const auto& c = engine_->counters();
+    const auto& t = engine_->peers();
+    j["state"] = core::to_string(s.state);
+    j["state_seconds"] = seconds_since(now, s.since);
+    j["last_transition"] = last_transition_;
+    j["cause"] = s.cause;
+    nlohmann::ordered_json server;
+    server["primary"] = s.server.primary.to_string();
+    server["secondary"] = s.server.secondary.to_string();
+    server["index"] = s.server_index;
+    server["configured"] = engine_->config().servers.size();
+    if (server_rtt_) {
+      server["rtt_ms"] = std::chrono::duration<double, std::milli>(*server_rtt_).count();
+    }
+    if (s.last_server_rx) server["last_ra_seconds"] = seconds_since(now, *s.last_server_rx);
+    if (s.state == ClientState::kQualified) {
+      server["refresh_interval_seconds"] =
+          std::chrono::duration_cast<std::chrono::seconds>(s.refresh_interval).count();
+    }
+    if (s.retry_at) server["retry_in_seconds"] = std::max<std::int64_t>(0, -seconds_since(now, *s.retry_at));
+    j["server"] = server;
+    if (s.address) {
+      const wire::TeredoAddress& a = *s.address;
+      j["address"] = a.to_ipv6().to_string();
+      j["address_decoded"] = {{"server", a.server.to_string()},
+                              {"flags", fmt::format("0x{:04x}", a.flags)},
+                              {"cone", a.cone()},
+                              {"port", a.mapped.port},
+                              {"mapped", a.mapped.address.to_string()},
+                              {"random_bits", fmt::format("0x{:04x}", a.random_bits())}};
+      j["mapping"] = s.mapping.to_string();
+      if (s.secondary_mapping) j["secondary_mapping"] = s.secondary_mapping->to_string();
+    }
+    j["nat_type"] = core::to_string(s.nat);
+    j["port_preserving"] = s.port_preserving;
+    j["symmetric"] = s.symmetric;
+    j["interface"] = tun_->name();
+    j["mtu"] = mtu_;
+    j["service_port"] = sock_->local_endpoint().to_string();
+    j["peers"] = {{"count", t.size()},
+                  {"trusted", t.trusted_count()},
+                  {"untrusted", t.untrusted_count()},
+                  {"capacity", t.capacity()},
+                  {"queued_bytes", t.queued_bytes_total()}};
+    j["counters"] = {{"datagrams", c.datagrams},
+                     {"tun_packets", c.tun_packets},
+                     {"rs_sent", c.rs_sent},
+                     {"ra_accepted", c.ra_accepted},
+                     {"qualifications", c.qualifications},
+                     {"qualification_failures", c.qualification_failures},
+                     {"server_losses", c.server_losses},
+                     {"address_changes", c.address_changes},
+                     {"delivered", c.delivered},
+                     {"delivered_bytes", c.delivered_bytes},
+                     {"sent", c.sent},
+                     {"sent_bytes", c.sent_bytes},
+                     {"queued", c.queued},
+                     {"bubbles_direct", c.bubbles_direct},
+                     {"bubbles_indirect", c.bubbles_indirect},
+                     {"bubbles_received", c.bubbles_received},
+                     {"bubble_replies", c.bubble_replies},
+                     {"pings_sent", c.pings_sent},
+                     {"peers_trusted", c.peers_trusted},
+                     {"icmp_errors", c.icmp_errors},
+                     {"icmp_errors_suppressed", c.icmp_errors_suppressed},
+                     {"dropped", c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_}};
+    nlohmann::ordered_json d = nlohmann::ordered_json::object();
+    for (const auto& [name, n] : drops()) d[name] = n;
+    j["drops"] = d;
+    return j.dump(2) + "\n";
+  }
+
+  // `shipworm peers`: {"count", "listed", "truncated", "peers": [...]}, trusted peers first,
+  // each class most recently used first, at most kMaxPeersListed entries.
+  [[nodiscard]] std::string peers_json() const {
+    const auto now = os::EventLoop::now();
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    std::size_t total = 0;
+    if (engine_) {
+      const auto& t = engine_->peers();
+      total = t.size();
+      auto add = [&](const core::Peer& p) {
+        if (list.size() >= kMaxPeersListed) return true;  // stop the walk
+        nlohmann::ordered_json e;
+        e["address"] = p.address.to_string();
+        e["mapping"] = p.trusted() || p.mapping.port != 0 ? p.mapping.to_string() : "";
+        e["trusted"] = p.trusted();
+        e["valid"] = p.trusted() && p.valid(now);
+        e["state"] = p.state == core::ClientEngine::kPeerBubbling  ? "bubbling"
+                     : p.state == core::ClientEngine::kPeerPinging ? "ping-test"
+                                                                   : "idle";
+        e["last_rx_seconds"] = seconds_since(now, p.last_rx);
+        e["last_tx_seconds"] = seconds_since(now, p.last_tx);
+        e["queued_bytes"] = p.queued_bytes();
+        e["queued_packets"] = p.queued_packets();
+        list.push_back(std::move(e));
+        return false;
+      };
+      (void)t.find_if(true, add);
+      (void)t.find_if(false, add);
+    }
+    nlohmann::ordered_json j;
+    j["role"] = "client";
+    j["count"] = total;
+    j["listed"] = list.size();
+    j["truncated"] = list.size() < total;
+    j["peers"] = std::move(list);
+    return j.dump(2) + "\n";
+  }
+
+  [[nodiscard]] std::string metrics_text() const {
+    using T = MetricFamily::Type;
+    auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+    std::vector<MetricFamily> f;
+    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+                 {{{{"role", "client"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
+    const bool qualified = engine_ && engine_->state() == ClientState::kQualified;
+    f.push_back({"shipworm_qualified", T::kGauge, "1 while the client has a Teredo address",
+                 {{{}, qualified ? 1.0 : 0.0}}});
+    if (engine_) {
+      const auto& c = engine_->counters();
+      const auto& t = engine_->peers();
+      f.push_back({"shipworm_qualifications", T::kCounter, "Qualifications, by result",
+                   {{{{"result", "success"}}, n(c.qualifications)},
+                    {{{"result", "failure"}}, n(c.qualification_failures)}}});
+      f.push_back({"shipworm_server_losses", T::kCounter, "Times the server stopped answering",
+                   {{{}, n(c.server_losses)}}});
+      f.push_back({"shipworm_address_changes", T::kCounter, "Teredo address changes",
+                   {{{}, n(c.address_changes)}}});
+      f.push_back({"shipworm_router_solicitations", T::kCounter, "Router Solicitations sent",
+                   {{{}, n(c.rs_sent)}}});
+      f.push_back({"shipworm_router_advertisements", T::kCounter, "Router Advertisements accepted",
+                   {{{}, n(c.ra_accepted)}}});
+      if (server_rtt_) {
+        f.push_back({"shipworm_server_rtt_seconds", T::kGauge,
+                     "Time from the last answered Router Solicitation to its advertisement",
+                     {{{}, std::chrono::duration<double>(*server_rtt_).count()}}});
+      }
+      f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received",
+                   {{{}, n(c.datagrams)}}});
+      f.push_back({"shipworm_packets", T::kCounter, "IPv6 data packets, by direction",
+                   {{{{"direction", "to_peers"}}, n(c.sent)},
+                    {{{"direction", "from_peers"}}, n(c.delivered)}}});
+      f.push_back({"shipworm_bytes", T::kCounter, "IPv6 data bytes, by direction",
+                   {{{{"direction", "to_peers"}}, n(c.sent_bytes)},
+                    {{{"direction", "from_peers"}}, n(c.delivered_bytes)}}});
+      f.push_back({"shipworm_bubbles", T::kCounter, "Bubbles, by kind",
+                   {{{{"kind", "direct_sent"}}, n(c.bubbles_direct)},
+                    {{{"kind", "indirect_sent"}}, n(c.bubbles_indirect)},
+                    {{{"kind", "received"}}, n(c.bubbles_received)},
+                    {{{"kind", "replied"}}, n(c.bubble_replies)}}});
+      f.push_back({"shipworm_ping_tests", T::kCounter,
+                   "Direct connectivity test echo requests sent (RFC 4380 §5.2.9)",
+                   {{{}, n(c.pings_sent)}}});
+      f.push_back({"shipworm_peers", T::kGauge, "Peer entries, by trust",
+                   {{{{"trust", "trusted"}}, n(t.trusted_count())},
+                    {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
+      f.push_back({"shipworm_peers_trusted", T::kCounter, "Peers that became trusted",
+                   {{{}, n(c.peers_trusted)}}});
+      f.push_back({"shipworm_queued_bytes", T::kGauge, "Bytes queued for peers being reached",
+                   {{{}, n(t.queued_bytes_total())}}});
+      f.push_back({"shipworm_icmp_errors", T::kCounter,
+                   "ICMPv6 destination unreachable written to the interface",
+                   {{{{"result", "sent"}}, n(c.icmp_errors)},
+                    {{{"result", "suppressed"}}, n(c.icmp_errors_suppressed)}}});
+    }
+    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
+    for (const auto& [name, v] : drops()) drop.samples.push_back({{{"reason", name}}, n(v)});
+    f.push_back(std::move(drop));
+    return render_openmetrics(f);
   }
 
   // Resolves the servers (blocking: nothing else to do yet) and starts qualification.
@@ -562,6 +831,7 @@ class ClientDaemon final : public core::ActionSink {
 
   void state_changed(const ClientStatus& s) override {
     const bool was_qualified = last_state_ == ClientState::kQualified;
+    last_transition_ = fmt::format("{} -> {}", core::to_string(last_state_), core::to_string(s.state));
     last_state_ = s.state;
     switch (s.state) {
       case ClientState::kQualified: {
@@ -740,8 +1010,28 @@ class ClientDaemon final : public core::ActionSink {
     log_.notice("Teredo server{} {}", names.size() > 1 ? "s" : "", fmt::format("{}", fmt::join(names, ", ")));
     engine_ = std::make_unique<core::ClientEngine>(
         engine_config(config_, std::move(r.servers), sock_->local_endpoint()), random_);
+    seen_rs_ = seen_ra_ = 0;
+    rs_sent_at_.reset();
     engine_->start(os::EventLoop::now(), *this);
+    note_exchange(os::EventLoop::now());
     flush();
+  }
+
+  // The RS -> RA round trip, timed from the counters after each round of engine work: an RA
+  // accepted since the last look closes the exchange the latest RS opened (RAs are checked
+  // first: qualification sends the next RS in the same call that accepts an RA).
+  void note_exchange(TimePoint now) {
+    if (!engine_) return;
+    const auto& c = engine_->counters();
+    if (c.ra_accepted != seen_ra_) {
+      seen_ra_ = c.ra_accepted;
+      if (rs_sent_at_) server_rtt_ = now - *rs_sent_at_;
+      rs_sent_at_.reset();
+    }
+    if (c.rs_sent != seen_rs_) {
+      seen_rs_ = c.rs_sent;
+      rs_sent_at_ = now;
+    }
   }
 
   void on_resolved() {
@@ -763,6 +1053,7 @@ class ClientDaemon final : public core::ActionSink {
         }
         if (engine_) engine_->on_udp(now, d.peer, rx_.payload(k), *this);
       }
+      note_exchange(now);
       flush();
       if (rx_.size() < rx_.capacity()) break;
     }
@@ -788,6 +1079,7 @@ class ClientDaemon final : public core::ActionSink {
     if (engine_) {
       const auto d = engine_->next_deadline();
       if (d && *d <= now) engine_->on_timer(now, *this);
+      note_exchange(now);
     }
     hooks_.on_timer(now);
     if (resolve_retry_at_ && *resolve_retry_at_ <= now) {
@@ -848,6 +1140,15 @@ class ClientDaemon final : public core::ActionSink {
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;
   std::uint64_t tun_write_failures_ = 0;
+  // status and metrics
+  TimePoint started_ = os::EventLoop::now();
+  std::string last_transition_ = "none";
+  std::uint64_t seen_rs_ = 0;
+  std::uint64_t seen_ra_ = 0;
+  std::optional<TimePoint> rs_sent_at_;
+  std::optional<core::Duration> server_rtt_;
+  std::unique_ptr<RequestServer> control_;
+  std::unique_ptr<RequestServer> metrics_;
 };
 
 }  // namespace

@@ -66,6 +66,8 @@ struct Values {
   std::optional<std::uint64_t> total_queue_bytes;
   std::optional<std::string> hook_script;
   std::optional<SymmetricNatPolicy> symmetric_nat;
+  std::optional<NonceTrailerSetting> nonce_trailers;
+  std::optional<UnsolicitedSetting> unsolicited;
   std::optional<bool> check_source;
   std::optional<bool> host_specific;
   std::optional<std::uint32_t> rate_limit_rs;
@@ -179,6 +181,21 @@ const std::array kSpecs{
       if (cv::iequals(s, "keep")) { v.symmetric_nat = SymmetricNatPolicy::keep; return std::nullopt; }
       if (cv::iequals(s, "stop")) { v.symmetric_nat = SymmetricNatPolicy::stop; return std::nullopt; }
       return Problem{fmt::format("'{}' is not a symmetric NAT policy", s)};
+    }},
+  Spec{"NonceTrailers", kClient, false,
+    "always (RFC 6081 §5.2.3), symmetric (only behind a symmetric NAT) or never",
+    +[](Values& v, std::string_view s) -> std::optional<Problem> {
+      if (cv::iequals(s, "always")) { v.nonce_trailers = NonceTrailerSetting::always; return std::nullopt; }
+      if (cv::iequals(s, "symmetric")) { v.nonce_trailers = NonceTrailerSetting::symmetric; return std::nullopt; }
+      if (cv::iequals(s, "never")) { v.nonce_trailers = NonceTrailerSetting::never; return std::nullopt; }
+      return Problem{fmt::format("'{}' is not a nonce trailer policy", s)};
+    }},
+  Spec{"UnsolicitedPackets", kClient, false,
+    "ping-test (RFC 4380 §5.2.3 case 6, rate-limited) or drop",
+    +[](Values& v, std::string_view s) -> std::optional<Problem> {
+      if (cv::iequals(s, "ping-test")) { v.unsolicited = UnsolicitedSetting::ping_test; return std::nullopt; }
+      if (cv::iequals(s, "drop")) { v.unsolicited = UnsolicitedSetting::drop; return std::nullopt; }
+      return Problem{fmt::format("'{}' is not a policy for unsolicited packets", s)};
     }},
   Spec{"SecureQualification", kClient | kServer, false,
     "an absolute path to the client ID and secret file, or none",
@@ -547,6 +564,8 @@ class Builder {
     check_queues(c.peer_queue_bytes, c.total_queue_bytes);
     c.hook_script = values_.hook_script.value_or("");
     c.symmetric_nat = values_.symmetric_nat.value_or(SymmetricNatPolicy::keep);
+    c.nonce_trailers = values_.nonce_trailers.value_or(NonceTrailerSetting::always);
+    c.unsolicited = values_.unsolicited.value_or(UnsolicitedSetting::ping_test);
     c.secure_qualification_file = values_.secure_qualification.value_or("");
     return c;
   }

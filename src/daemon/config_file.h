@@ -68,6 +68,14 @@ struct ListenAddress {
 // symmetric NAT.
 enum class SymmetricNatPolicy { keep, stop };
 
+// NonceTrailers: which indirect bubbles carry an RFC 6081 §5.2.3 Nonce Trailer (all of
+// them, as the RFC says; only when this client is behind a symmetric NAT; none).
+enum class NonceTrailerSetting { always, symmetric, never };
+// UnsolicitedPackets: RFC 4380 §5.2.3 case 6 (a native source with no peer entry): run a
+// rate-limited direct connectivity test (§5.2.9) so a native host can start a conversation,
+// or drop.
+enum class UnsolicitedSetting { ping_test, drop };
+
 // Defaults that wire/constants.h does not define (they are ours, not the RFCs').
 inline constexpr std::string_view kDefaultInterfaceName = "teredo";
 inline constexpr std::uint32_t kDefaultClientPeerTableSize = 1024;
@@ -105,6 +113,8 @@ struct ClientConfig {
   std::string hook_script;  // "" = no hook
   SymmetricNatPolicy symmetric_nat = SymmetricNatPolicy::keep;
   std::string secure_qualification_file;  // "" = plain qualification (RFC 4380 §5.2.2)
+  NonceTrailerSetting nonce_trailers = NonceTrailerSetting::always;
+  UnsolicitedSetting unsolicited = UnsolicitedSetting::ping_test;
 };
 
 struct RelayConfig {

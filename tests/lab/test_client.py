@@ -23,6 +23,12 @@
     test_client.py miredo-hook          Miredo's /etc/miredo/client-hook as HookScript
     test_client.py names                an unresolvable server name is logged; a fallback
                                         server given by name is resolved and used
+    test_client.py status               `shipworm status|peers --json` and /metrics of a
+                                        qualified client that pinged another client
+    test_client.py native-initiates RELAY
+                                        the native host pings a shipworm client first,
+                                        through RELAY (miredo|shipworm): the client's
+                                        default case-6 ping test lets the later pings in
 """
 import json
 import os
@@ -41,7 +47,9 @@ BIG = 200  # echo payload: data packets are larger than any RS, RA or bubble in 
 
 def tokens(relay):
     t = {"peers": "cpe", "miredo-hook": "cmh", "names": "cnm", "symmetric": "csy", "symmetric-stop": "css", "nat-flush": "cnf",
-         "server-restart": "csr"}
+         "server-restart": "csr", "status": "cst"}
+    for r in ("miredo", "shipworm"):
+        t[f"native-initiates-{r}"] = f"cni{r[0]}"
     if relay == "shipworm":
         t["symmetric"] = "csys"  # its own token: both variants may run at once
     for kind, k in KINDS.items():
@@ -202,7 +210,6 @@ def symmetric(lab, check):
                    and mine[0]["mapping"] != f"{nat.ip}:{t['port']}",
                    "shipworm relay: the client is trusted at the NAT's port towards the relay, "
                    "not the one its address embeds", (t, mine))
-
 
 
 def symmetric_stop(lab, check):
@@ -376,6 +383,114 @@ def names(lab, check):
             pass
 
 
+def status_json(lab, host, request="status"):
+    out = host.run(L.shipworm_bin(), request, "--json", "--control",
+                   lab.control_socket(host, "client"), check=False)
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {"unparsable": out}
+
+
+METRICS_PORT = 9464
+FETCH = ("import sys, urllib.request\n"
+         "print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())\n")
+
+
+def status(lab, check):
+    """Issue 7: what a running client says about itself, over the control socket and HTTP."""
+    start_core(lab, capture=False)
+    nat_a, nat_b = lab.nat("full-cone"), lab.nat("port-restricted")
+    a = lab.client("a", behind=nat_a)
+    b = lab.client("b", behind=nat_b)
+    start_client(lab, a, extra=[f"MetricsAddress 127.0.0.1:{METRICS_PORT}"])
+    start_client(lab, b)
+    addr_a, addr_b = lab.wait_qualified(a), lab.wait_qualified(b)
+    ping(check, a, addr_b, "shipworm a (full-cone) -> shipworm b (port-restricted)")
+    ping(check, a, L.NATIVE_V6, "shipworm a -> native host")
+
+    s = status_json(lab, a)
+    check.that(s.get("role") == "client" and s.get("state") == "qualified",
+               "status: role client, state qualified", s)
+    check.that(s.get("address") == a.teredo_address() == addr_a,
+               "status: the address is the interface's Teredo address", (s.get("address"), addr_a))
+    port = L.teredo_decode(addr_a)["port"]
+    check.that(s.get("mapping") == f"{nat_a.ip}:{port}",
+               f"status: mapping is the NAT's public {nat_a.ip}:{port}", s.get("mapping"))
+    dec = s.get("address_decoded", {})
+    check.that(dec.get("mapped") == nat_a.ip and dec.get("port") == port
+               and dec.get("server") == L.SERVER_IPS[0] and dec.get("cone") is False,
+               "status: address_decoded (server, mapped, port, cone)", dec)
+    check.that(s.get("nat_type") == "cone-or-restricted", "status: NAT type cone-or-restricted",
+               s.get("nat_type"))
+    srv = s.get("server", {})
+    check.that(srv.get("primary") == L.SERVER_IPS[0], "status: server primary in use", srv)
+    check.that(isinstance(srv.get("rtt_ms"), (int, float)) and 0 <= srv["rtt_ms"] < 1000,
+               "status: RS -> RA round trip measured", srv)
+    check.that("qualified with" in s.get("cause", "") and "-> qualified" in s.get("last_transition", ""),
+               "status: last transition and its cause", (s.get("last_transition"), s.get("cause")))
+    check.that(s.get("interface") == "teredo" and s.get("mtu") == 1280,
+               "status: interface teredo, MTU 1280", (s.get("interface"), s.get("mtu")))
+    c = s.get("counters", {})
+    check.that(c.get("qualifications", 0) >= 1 and c.get("ra_accepted", 0) >= 2
+               and c.get("sent", 0) >= 2 * PINGS and c.get("delivered", 0) >= 2 * PINGS
+               and c.get("bubbles_indirect", 0) >= 1 and c.get("pings_sent", 0) >= 1,
+               "status: counters (qualifications, RA, packets each way, bubbles, ping tests)", c)
+    check.that(s.get("peers", {}).get("trusted", 0) >= 2, "status: peers summary", s.get("peers"))
+    check.that(isinstance(s.get("drops"), dict), "status: drops by reason", s.get("drops"))
+
+    p = status_json(lab, a, "peers")
+    listed = {e.get("address"): e for e in p.get("peers", [])}
+    e = listed.get(addr_b, {})
+    port_b = L.teredo_decode(addr_b)["port"]
+    check.that(e.get("trusted") is True and e.get("mapping") == f"{nat_b.ip}:{port_b}"
+               and e.get("last_rx_seconds", 99) < 30 and e.get("queued_bytes") == 0,
+               "peers: b listed, trusted, at its mapping, heard from recently", p)
+    check.that(L.NATIVE_V6 in listed and listed[L.NATIVE_V6].get("trusted") is True,
+               "peers: the native host listed (through the relay)", p)
+    check.that(p.get("truncated") is False and p.get("count") == len(p.get("peers", [])),
+               "peers: count and truncated flag", p)
+
+    text = a.run(L.PY, "-c", FETCH, f"http://127.0.0.1:{METRICS_PORT}/metrics", check=False)
+    lines = text.splitlines()
+    check.that("shipworm_qualified 1" in lines, "metrics: shipworm_qualified 1", text[:400])
+    check.that(any(x.startswith('shipworm_info{role="client"') for x in lines)
+               and any(x.startswith('shipworm_packets_total{direction="to_peers"}') for x in lines)
+               and any(x.startswith('shipworm_peers{trust="trusted"}') for x in lines)
+               and text.rstrip().endswith("# EOF"),
+               "metrics: info, packets, peers by trust, OpenMetrics EOF", text[-600:])
+
+
+def native_initiates(relay):
+    """RFC 4380 §5.2.3 case 6: the relay's first data packet reaches the client from a
+    source it has no entry for. The client drops it, runs the direct connectivity test
+    (§5.2.9) through its server (rate-limited, CVE-2006-6266), the native host answers via
+    the same relay, and from then on the relay is the native host's mapping. So the first
+    echo request is lost (dropped while the test runs) and the later ones get replies."""
+    def body(lab, check):
+        core = start_core(lab, capture=False, relay=relay)
+        nat = lab.nat("port-restricted")
+        c = lab.client("c1", behind=nat)
+        start_client(lab, c)
+        addr = lab.wait_qualified(c)
+        got = []
+        for _ in range(5):
+            r = core.native.ping6(addr, count=1, deadline=1.5)
+            got.append(r["received"] == 1)
+        check.that(all(got[2:]) and sum(got) >= 3,
+                   f"native host -> shipworm client via {relay} relay: the later pings are "
+                   "answered (the first may be lost to the ping test)", got)
+        s = status_json(lab, c)
+        d, n = s.get("drops", {}), s.get("counters", {})
+        check.that(d.get("unsolicited_source", 0) >= 1 and n.get("pings_sent", 0) >= 1,
+                   "the client saw case 6 and ran a ping test", (d, n))
+        check.that(n.get("delivered", 0) >= 3, "the native host's packets were delivered", n)
+        p = status_json(lab, c, "peers")
+        e = {x.get("address"): x for x in p.get("peers", [])}.get(L.NATIVE_V6, {})
+        check.that(e.get("trusted") is True, "the native host is a trusted peer (via the relay)", p)
+    return body
+
+
 def main():
     args = sys.argv[1:]
     impls = ("miredo", "shipworm")
@@ -384,14 +499,17 @@ def main():
         if relay not in impls:
             sys.exit(f"unknown relay implementation {relay}")
         L.run_test(tokens(relay)[f"native-{args[1]}-{args[2]}"], native(args[1], args[2], relay))
+    elif len(args) == 2 and args[0] == "native-initiates" and args[1] in impls:
+        L.run_test(tokens(args[1])[f"native-initiates-{args[1]}"], native_initiates(args[1]))
     elif len(args) == 1 and args[0] in tokens(IMPL_RELAY):
         fn = {"peers": peers, "symmetric": symmetric, "symmetric-stop": symmetric_stop,
               "nat-flush": nat_flush, "server-restart": server_restart,
-              "miredo-hook": miredo_hook, "names": names}[args[0]]
+              "miredo-hook": miredo_hook, "names": names, "status": status}[args[0]]
         L.run_test(tokens(IMPL_RELAY)[args[0]], fn)
     else:
         sys.exit(f"usage: {sys.argv[0]} native KIND miredo|shipworm [RELAY] | peers | symmetric | "
-                 "symmetric-stop | nat-flush | server-restart | miredo-hook | names")
+                 "symmetric-stop | nat-flush | server-restart | miredo-hook | names | status | "
+                 "native-initiates RELAY")
 
 
 if __name__ == "__main__":

@@ -75,16 +75,19 @@ INSTANTIATE_TEST_SUITE_P(EveryNat, ClientToNative, ::testing::ValuesIn(kAllNatKi
 // A native host starts the conversation: the relay queues, bubbles through the client's
 // server (§5.4.1 case 3), the client answers at the origin and the relay flushes. The
 // client then sees a native source it has no entry for: RFC 4380 §5.2.3 case 6 says it MAY
-// accept after a direct connectivity test. The engine drops it by default (CVE-2006-6266,
-// UnsolicitedPolicy::kDrop); with kPingTest it drops it but runs the test, so the native
-// host's next packet (its retransmission) gets through.
+// accept after a direct connectivity test. By default (UnsolicitedPolicy::kPingTest) the
+// engine drops it but runs the test under a global rate limit (CVE-2006-6266), so the native
+// host's next packet (its retransmission) gets through; with kDrop it never does.
 TEST_P(ClientToNative, NativeHostStartsTheConversation) {
   const NatKind kind = GetParam();
-  for (const auto policy : {core::UnsolicitedPolicy::kDrop, core::UnsolicitedPolicy::kPingTest}) {
+  ASSERT_EQ(core::ClientEngineConfig{}.unsolicited, core::UnsolicitedPolicy::kPingTest);
+  for (const auto policy : {core::UnsolicitedPolicy::kPingTest, core::UnsolicitedPolicy::kDrop}) {
     for_each_seed(kSeeds / 2, [&](std::uint64_t seed) {
       Scenario s(seed, LinkProfile{5ms, 2ms});
       ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
-      o.tweak = [policy](core::ClientEngineConfig& c) { c.unsolicited = policy; };
+      if (policy == core::UnsolicitedPolicy::kDrop) {
+        o.tweak = [](core::ClientEngineConfig& c) { c.unsolicited = core::UnsolicitedPolicy::kDrop; };
+      }
       ClientHost& c = s.add_client(kind, o);
       RelayHost& relay = s.add_relay(0);
       NativeHost& native = s.add_native(0);
@@ -127,25 +130,17 @@ TEST_P(ClientToNative, NativeHostStartsTheConversation) {
 // - A in {C,R,P}, B in {C,R,P}: B's answer comes from B's mapping, which A's direct bubble
 //   opened (exactly that address:port, so even P lets it in); A trusts B (case 3), and A's
 //   data goes to B's mapping, which B's answer opened. YES.
-// - A in {C,R,P}, B = S: B's answer comes from a new port. With nonce trailers only from
-//   symmetric clients (the engine default, NonceTrailerPolicy::kWhenSymmetric), A sent no
-//   nonce and must drop it: NO. With RFC 6081 §5.2.3 as written (every indirect bubble
-//   carries a nonce): C and R let the new port in and A accepts the echoed nonce, YES;
-//   P filters the new port, NO.
+// - A in {C,R,P}, B = S: B's answer comes from a new port. With RFC 6081 §5.2.3 as written
+//   (every indirect bubble carries a nonce, the engine default NonceTrailerPolicy::kAlways):
+//   C and R let the new port in and A accepts the echoed nonce, YES; P filters the new port,
+//   NO. With nonce trailers only from symmetric clients (the kWhenSymmetric option), A sent
+//   no nonce and must drop B's answer: NO.
 // - A = S: A's NAT opened A's mapping only towards the server, so B's answer is filtered;
 //   A's direct bubbles come from yet another port and carry no nonce B knows. NO.
 enum : std::uint8_t { kC, kR, kP, kS, kPP, kSQ };
 // [initiator][responder], in kAllNatKinds order.
+// The default (RFC 6081 §5.2.3: a nonce on every indirect bubble).
 constexpr bool kDefaultMatrix[6][6] = {
-    /*          C     R     P     S      PP     SQ  */
-    /* C  */ {true, true, true, false, false, false},
-    /* R  */ {true, true, true, false, false, false},
-    /* P  */ {true, true, true, false, false, false},
-    /* S  */ {false, false, false, false, false, false},
-    /* PP */ {false, false, false, false, false, false},
-    /* SQ */ {false, false, false, false, false, false},
-};
-constexpr bool kRfc6081NonceMatrix[6][6] = {
     /*          C     R     P     S      PP     SQ  */
     /* C  */ {true, true, true, true, true, true},
     /* R  */ {true, true, true, true, true, true},
@@ -154,22 +149,32 @@ constexpr bool kRfc6081NonceMatrix[6][6] = {
     /* PP */ {false, false, false, false, false, false},
     /* SQ */ {false, false, false, false, false, false},
 };
+// NonceTrailerPolicy::kWhenSymmetric: the C/R -> symmetric cells are lost.
+constexpr bool kNoncesWhenSymmetricMatrix[6][6] = {
+    /*          C     R     P     S      PP     SQ  */
+    /* C  */ {true, true, true, false, false, false},
+    /* R  */ {true, true, true, false, false, false},
+    /* P  */ {true, true, true, false, false, false},
+    /* S  */ {false, false, false, false, false, false},
+    /* PP */ {false, false, false, false, false, false},
+    /* SQ */ {false, false, false, false, false, false},
+};
 
 struct Pair {
   NatKind a, b;
-  bool nonce_always;
+  bool nonces_when_symmetric;  // the kWhenSymmetric option instead of the default
 };
 std::string pair_name(const ::testing::TestParamInfo<Pair>& info) {
   std::string n = std::string(to_string(info.param.a)) + "_to_" + std::string(to_string(info.param.b)) +
-                  (info.param.nonce_always ? "_rfc6081_nonces" : "_default");
+                  (info.param.nonces_when_symmetric ? "_nonces_when_symmetric" : "_default");
   for (auto& ch : n) ch = ch == '-' ? '_' : ch;
   return n;
 }
 std::vector<Pair> all_pairs() {
   std::vector<Pair> v;
-  for (bool nonce : {false, true}) {
+  for (bool option : {false, true}) {
     for (auto a : kAllNatKinds) {
-      for (auto b : kAllNatKinds) v.push_back({a, b, nonce});
+      for (auto b : kAllNatKinds) v.push_back({a, b, option});
     }
   }
   return v;
@@ -179,11 +184,13 @@ class ClientToClient : public ::testing::TestWithParam<Pair> {};
 
 TEST_P(ClientToClient, MatrixCell) {
   const Pair p = GetParam();
-  const bool expected = (p.nonce_always ? kRfc6081NonceMatrix
-                                        : kDefaultMatrix)[static_cast<int>(p.a)][static_cast<int>(p.b)];
+  const bool expected = (p.nonces_when_symmetric ? kNoncesWhenSymmetricMatrix
+                                                 : kDefaultMatrix)[static_cast<int>(p.a)][static_cast<int>(p.b)];
   ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
-  if (p.nonce_always) {
-    o.tweak = [](core::ClientEngineConfig& c) { c.nonce_trailers = core::NonceTrailerPolicy::kAlways; };
+  if (p.nonces_when_symmetric) {
+    o.tweak = [](core::ClientEngineConfig& c) {
+      c.nonce_trailers = core::NonceTrailerPolicy::kWhenSymmetric;
+    };
   }
   for_each_seed(kSeeds / 2, [&](std::uint64_t seed) {
     Scenario s(seed, LinkProfile{5ms, 2ms});

@@ -382,7 +382,10 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_3_LinkLocalSourcedDataIsDropped) {
   EXPECT_TRUE(sink_.tun.empty());
 }
 
-TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_UnsolicitedNativeSourceIsDroppedByDefault) {
+TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_DropPolicySendsNothingForAStranger) {
+  auto c = config();
+  c.unsolicited = UnsolicitedPolicy::kDrop;
+  make(c);
   qualify();
   udp(kRelay, data_packet(kNative, own_));
   EXPECT_EQ(dropped(ClientDrop::kUnsolicited), 1u);
@@ -391,9 +394,51 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_UnsolicitedNativeSourceIsDroppedByD
   EXPECT_EQ(e_->peers().size(), 0u);
 }
 
-TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_OptionalPingTestIsRateLimited) {
+// The default: a native host starting a conversation. Its first packet (through the relay
+// nearest to it) is dropped but starts a ping test via our server; the echo reply comes back
+// through that relay, which becomes the peer's mapping, and the retransmission is accepted.
+TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_ByDefaultAPingTestLetsTheRetransmissionIn) {
+  EXPECT_EQ(config().unsolicited, UnsolicitedPolicy::kPingTest);
+  qualify();
+  const auto first = data_packet(kNative, own_, 20, 1);
+  udp(kRelay, first);
+  EXPECT_EQ(dropped(ClientDrop::kUnsolicited), 1u);
+  EXPECT_TRUE(sink_.tun.empty());
+  const auto pings = sent_to(kServer.primary_endpoint());
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].packet.ipv6.dst, kNative);
+  const PeerId id = e_->peers().find(kNative);
+  ASSERT_NE(id, kNoPeer);
+  EXPECT_FALSE(e_->peers()[id].trusted());
+  // The same stranger again while the test runs: no second test.
+  udp(kRelay, first);
+  EXPECT_EQ(sent_to(kServer.primary_endpoint()).size(), 1u);
+  EXPECT_EQ(dropped(ClientDrop::kUnsolicitedRateLimited), 0u);
+  // The echo reply (with our nonce) trusts the relay; nothing reaches the host.
+  auto e = wire::parse_echo(*wire::parse_icmpv6(pings[0].packet.ipv6));
+  ASSERT_TRUE(e.ok());
+  const std::vector<std::uint8_t> nonce(e->data.begin(), e->data.end());
+  udp(kRelay, echo(false, kNative, own_, nonce));
+  EXPECT_TRUE(e_->peers()[id].trusted());
+  EXPECT_EQ(e_->peers()[id].mapping, kRelay);
+  EXPECT_TRUE(sink_.tun.empty());
+  // The retransmission is delivered (case 1), and the reply goes straight to the relay.
+  const auto again = data_packet(kNative, own_, 20, 2);
+  udp(kRelay, again);
+  ASSERT_EQ(sink_.tun.size(), 1u);
+  EXPECT_EQ(sink_.tun[0], again);
+  EXPECT_EQ(e_->counters().delivered_bytes, again.size());
+  const auto reply = data_packet(own_, kNative, 30);
+  tun(reply);
+  EXPECT_EQ(sent_to(kRelay).size(), 1u);
+  EXPECT_EQ(e_->counters().sent_bytes, reply.size());
+  // Another relay claiming the same native source is still refused.
+  udp(kRelay2, again);
+  EXPECT_EQ(dropped(ClientDrop::kPeerMappingMismatch), 1u);
+}
+
+TEST_F(ClientEngineTest, Rfc4380_5_2_3_Case6_PingTestIsRateLimitedGlobally) {
   auto c = config();
-  c.unsolicited = UnsolicitedPolicy::kPingTest;
   c.unsolicited_limit = {0.001, 1};
   make(c);
   qualify();
@@ -549,15 +594,37 @@ TEST_F(ClientEngineTest, Rfc6081_5_2_3_DirectBubbleFromAnotherPortNeedsOurNonce)
   ASSERT_EQ(sent_to(nat_port).size(), 1u);  // the queued packet, to the observed port
 }
 
-TEST_F(ClientEngineTest, Rfc6081_5_2_NonceTrailerPolicyOnIndirectBubbles) {
-  // Default: only behind a symmetric NAT.
+TEST_F(ClientEngineTest, Rfc6081_5_2_3_ByDefaultEveryIndirectBubbleCarriesAFreshNonce) {
+  // RFC 6081 §5.2.3 MUST, even behind a cone/restricted NAT (the default policy).
+  EXPECT_EQ(config().nonce_trailers, NonceTrailerPolicy::kAlways);
+  qualify();
+  tun(data_packet(own_, kPeer));
+  ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 1u);
+  const auto t1 = wire::parse_trailers(sent_to(kServer2.primary_endpoint())[0].packet.ipv6.trailing);
+  ASSERT_TRUE(t1.ok() && t1->nonce.has_value());
+  // A direct bubble carries no nonce before the peer sent us one.
+  ASSERT_EQ(sent_to(kPeerMapping).size(), 1u);
+  EXPECT_TRUE(sent_to(kPeerMapping)[0].packet.ipv6.trailing.empty());
+  // The repetition 2 s later has a new nonce.
+  run_until(now_ + 2s);
+  ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 2u);
+  const auto t2 = wire::parse_trailers(sent_to(kServer2.primary_endpoint())[1].packet.ipv6.trailing);
+  ASSERT_TRUE(t2.ok() && t2->nonce.has_value());
+  EXPECT_NE(*t1->nonce, *t2->nonce);
+}
+
+TEST_F(ClientEngineTest, Rfc6081_5_2_NonceTrailerPolicyWhenSymmetric) {
+  // The option: nonces only behind a symmetric NAT.
+  auto c = config();
+  c.nonce_trailers = NonceTrailerPolicy::kWhenSymmetric;
+  make(c);
   qualify();
   tun(data_packet(own_, kPeer));
   ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 1u);
   EXPECT_TRUE(sent_to(kServer2.primary_endpoint())[0].packet.ipv6.trailing.empty());
 
   sink_.clear();
-  e_.reset();
+  make(c);
   qualify(kMapping, {kMapping.address, 4011});
   tun(data_packet(own_, kPeer));
   ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 1u);

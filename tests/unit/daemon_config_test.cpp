@@ -159,6 +159,8 @@ TEST(Defaults, Client) {
   EXPECT_EQ(c.bind_port, 0);  // random (RFC 4380 §5.2)
   EXPECT_EQ(c.refresh_interval, std::chrono::seconds{30});  // RFC 6081 §5.1.1
   EXPECT_EQ(c.symmetric_nat, SymmetricNatPolicy::keep);
+  EXPECT_EQ(c.nonce_trailers, NonceTrailerSetting::always);    // RFC 6081 §5.2.3 MUST
+  EXPECT_EQ(c.unsolicited, UnsolicitedSetting::ping_test);     // RFC 4380 §5.2.3 case 6
   EXPECT_EQ(c.hook_script, "");
   EXPECT_EQ(c.peer_queue_bytes, 1280u);
   EXPECT_EQ(c.common.control_socket, "/run/shipworm/client.sock");
@@ -191,6 +193,8 @@ TEST(OurDirectives, Client) {
       "PeerTableSize 4096\nPeerQueueBytes 4000\nTotalQueueBytes 1000000\n"
       "HookScript /etc/miredo/client-hook\n"
       "SymmetricNat stop\n"
+      "NonceTrailers symmetric\n"
+      "UnsolicitedPackets drop\n"
       "SecureQualification /etc/shipworm/secret\n"
       "LogLevel debug\n"
       "ControlSocket /run/tw.sock\n"
@@ -206,6 +210,8 @@ TEST(OurDirectives, Client) {
   EXPECT_EQ(c.total_queue_bytes, 1000000u);
   EXPECT_EQ(c.hook_script, "/etc/miredo/client-hook");
   EXPECT_EQ(c.symmetric_nat, SymmetricNatPolicy::stop);
+  EXPECT_EQ(c.nonce_trailers, NonceTrailerSetting::symmetric);
+  EXPECT_EQ(c.unsolicited, UnsolicitedSetting::drop);
   EXPECT_EQ(c.common.log_level, LogLevel::debug);
   EXPECT_EQ(c.common.control_socket, "/run/tw.sock");
   ASSERT_TRUE(c.common.metrics.has_value());
@@ -404,6 +410,12 @@ TEST(Errors, OtherValueClasses) {
   EXPECT_EQ(only_error(c + "SymmetricNat maybe\n"),
             "t.conf:2: SymmetricNat: 'maybe' is not a symmetric NAT policy (valid: keep (RFC "
             "6081 §5.2) or stop (RFC 4380 §5.2.1))");
+  EXPECT_EQ(only_error(c + "NonceTrailers sometimes\n"),
+            "t.conf:2: NonceTrailers: 'sometimes' is not a nonce trailer policy (valid: always "
+            "(RFC 6081 §5.2.3), symmetric (only behind a symmetric NAT) or never)");
+  EXPECT_EQ(only_error(c + "UnsolicitedPackets accept\n"),
+            "t.conf:2: UnsolicitedPackets: 'accept' is not a policy for unsolicited packets "
+            "(valid: ping-test (RFC 4380 §5.2.3 case 6, rate-limited) or drop)");
   EXPECT_EQ(only_error(c + "HookScript client-hook\n"),
             "t.conf:2: HookScript: 'client-hook' is not an absolute path (valid: an absolute "
             "path, or none)");
