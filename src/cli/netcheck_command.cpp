@@ -14,6 +14,7 @@ Command add_netcheck_command(CLI::App& root) {
     std::string config, server, server2, bind, target;
     long port = -1;
     int tries = 3;
+    int probe_port = 3545;
     double timeout = 2.0;
     bool json = false;
   };
@@ -28,6 +29,9 @@ Command add_netcheck_command(CLI::App& root) {
   app->add_option("--bind", o->bind, "Local IPv4 address to send from");
   app->add_option("--port", o->port, "Local UDP port (default: a random one)");
   app->add_option("--target", o->target, "A native IPv6 host for the relay test (ping test)");
+  app->add_option("--probe-port", o->probe_port,
+                  "The server's FilteringProbePort (shipworm servers; default 3545)")
+      ->check(CLI::Range(1, 65535));
   app->add_option("--tries", o->tries, "Tries per step (default 3)")->check(CLI::Range(1, 10));
   app->add_option("--timeout", o->timeout, "Seconds to wait per try (default 2)")
       ->check(CLI::Range(0.1, 30.0));
@@ -65,6 +69,7 @@ Command add_netcheck_command(CLI::App& root) {
                      if (!n.target) throw UsageError("--target '" + o->target + "' is not an IPv6 address");
                    }
                    n.tries = o->tries;
+                   n.probe_port = static_cast<std::uint16_t>(o->probe_port);
                    n.timeout_seconds = o->timeout;
                    n.json = o->json;
                    return daemon::run_netcheck(n);

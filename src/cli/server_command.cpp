@@ -25,7 +25,7 @@ Command add_server_command(CLI::App& root) {
   app->add_option("--prefix", o->prefix, "Teredo service prefix (Prefix; default 2001::/32)");
   app->add_option("--mtu", o->mtu, "MTU advertised to clients (InterfaceMTU; default 1280)");
   app->add_option("--max-icmp-payload", o->max_icmp,
-                  "Largest relayed non-bubble ICMPv6 payload, 0 = no cap (MaxIcmpPayload)");
+                  "Largest relayed non-bubble ICMPv6 payload; 65467 = no cap (MaxIcmpPayload)");
   app->add_option("--rate-limit-rs", o->rate_rs,
                   "Router Solicitations answered per second per source IPv4 (RateLimitRs)");
   app->add_option("--rate-limit-forward", o->rate_fwd,

@@ -10,6 +10,7 @@
 #include "wire/messages.h"
 #include "wire/router_discovery.h"
 #include "wire/teredo_address.h"
+#include "wire/trailers.h"
 
 namespace shipworm::core {
 
@@ -180,6 +181,10 @@ ServerOutput ServerEngine::handle_router_solicitation(TimePoint now, const Recei
     secure = wire::SecureQualification{packet.auth->client_id, secret};
   }
   if (!rs_limiter_.allow(d.source.address.value, now)) return drop(ServerDrop::kRateLimitedRs);
+  // RFC 6081 §4.1: a trailer type that says "discard" discards the RS too.
+  const auto trailers = wire::parse_trailers(packet.ipv6.trailing);
+  if (!trailers) return drop(trailers.reason());
+  const bool probe = trailers->filtering_probe && config_.filtering_probe_port != 0;
 
   // RFC 4380 §5.3.2, RFC 5991 §3.2 (servers MUST NOT ignore the cone bit): a C = 1 RS is
   // answered from the other address, so only a cone NAT lets the RA through; a C = 0 RS
@@ -199,8 +204,11 @@ ServerOutput ServerEngine::handle_router_solicitation(TimePoint now, const Recei
   ra.secure = secure;
   wire::Writer w(out_);
   if (!wire::write_ra_datagram(w, ra)) return drop(DropReason::kAuthTruncated);
+  // The echoed probe trailer tells the client this server sent the probe too.
+  if (probe) wire::write_filtering_probe_trailer(w);
   ++counters_.ra_sent;
-  return {ServerOutput::Kind::kUdp, from, d.source, w.written()};
+  return {ServerOutput::Kind::kUdp, from, d.source, w.written(),
+          probe ? config_.filtering_probe_port : std::uint16_t{0}};
 }
 
 ServerOutput ServerEngine::handle_echo_request(TimePoint now, const ReceivedDatagram& d,

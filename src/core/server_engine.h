@@ -81,6 +81,9 @@ struct ServerEngineConfig {
   // without a valid HMAC-SHA1 authentication value is dropped (§5.3.1 rule 4).
   bool require_auth = false;
   std::map<std::string, std::string, std::less<>> secrets;
+  // shipworm's filtering probe (wire::kTrailerFilteringProbe): an RS carrying the trailer is
+  // also answered from this port of the same address; 0 = off.
+  std::uint16_t filtering_probe_port = 0;
 };
 
 struct ReceivedDatagram {
@@ -96,6 +99,7 @@ struct ServerOutput {
   wire::Endpoint to;       // kUdp: the destination
   wire::Bytes payload;     // a UDP payload (kUdp) or an IPv6 packet (kIpv6); valid until the
                            // next call into the engine
+  std::uint16_t also_from_port = 0;  // kUdp: send the same payload also from this local port
 };
 
 class ServerEngine {

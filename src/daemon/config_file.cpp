@@ -73,6 +73,7 @@ struct Values {
   std::optional<std::uint32_t> rate_limit_rs;
   std::optional<std::uint32_t> rate_limit_forward;
   std::optional<std::uint32_t> max_icmp_payload;
+  std::optional<std::uint32_t> filtering_probe_port;
   std::optional<std::string> secure_qualification;
 };
 
@@ -204,11 +205,16 @@ const std::array kSpecs{
     +[](Values& v, std::string_view s) { return store(v.host_specific, cv::boolean(s)); }},
   Spec{"RelayCheckSource", kRelay, false, kBoolValid,
     +[](Values& v, std::string_view s) { return store(v.check_source, cv::boolean(s)); }},
-  Spec{"RateLimitRs", kServer, false, "0 (unlimited)..1000000 per second",
+  Spec{"RateLimitRs", kServer, false, "0 (unlimited)..1000000 per second per source address",
     +[](Values& v, std::string_view s) { return store_number(v.rate_limit_rs, s, 0, 1000000); }},
-  Spec{"RateLimitForward", kServer, false, "0 (unlimited)..1000000 per second",
+  Spec{"RateLimitForward", kServer, false, "0 (unlimited)..1000000 per second per source address",
     +[](Values& v, std::string_view s) {
       return store_number(v.rate_limit_forward, s, 0, 1000000);
+    }},
+  Spec{"FilteringProbePort", kServer, false, "0 (off), or a UDP port other than 3544",
+    +[](Values& v, std::string_view s) -> std::optional<Problem> {
+      if (s == "3544") return Problem{"3544 is the Teredo port itself"};
+      return store_number(v.filtering_probe_port, s, 0, 65535);
     }},
   Spec{"MaxIcmpPayload", kServer, false, "0..65467 bytes (default 88, as Miredo)",
     +[](Values& v, std::string_view s) {
@@ -634,8 +640,10 @@ class Builder {
     c.prefix = values_.prefix.value_or(wire::kTeredoPrefix);
     c.mtu = values_.mtu.value_or(wire::kDefaultMtu);
     check_prefix_mtu(c.prefix, c.mtu);
-    c.rate_limit_rs = values_.rate_limit_rs.value_or(0);
-    c.rate_limit_forward = values_.rate_limit_forward.value_or(0);
+    c.rate_limit_rs = values_.rate_limit_rs.value_or(kDefaultRateLimitRs);
+    c.rate_limit_forward = values_.rate_limit_forward.value_or(kDefaultRateLimitForward);
+    c.filtering_probe_port = static_cast<std::uint16_t>(
+        values_.filtering_probe_port.value_or(kDefaultFilteringProbePort));
     c.max_icmp_payload = values_.max_icmp_payload.value_or(kDefaultMaxIcmpPayload);
     c.secure_qualification_file = values_.secure_qualification.value_or("");
     return c;

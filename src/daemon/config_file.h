@@ -85,6 +85,11 @@ inline constexpr std::uint32_t kDefaultRelayPeerTableSize = 65536;
 inline constexpr std::uint32_t kDefaultPeerQueueBytes = 1280;          // Miredo's per peer
 inline constexpr std::uint64_t kDefaultTotalQueueBytes = 16u << 20;
 inline constexpr std::uint32_t kDefaultMaxIcmpPayload = 88;  // Miredo's server cap
+// Per source IPv4 address. A CGNAT puts thousands of clients behind one address, each sending
+// an RS about every 30 s (RFC 4380 §5.2): 100/s serves ~3000 clients behind one address.
+inline constexpr std::uint32_t kDefaultRateLimitRs = 100;
+inline constexpr std::uint32_t kDefaultRateLimitForward = 500;
+inline constexpr std::uint16_t kDefaultFilteringProbePort = 3545;
 inline constexpr std::uint32_t kMinMtu = 1280;               // RFC 8200 §5 (RFC 4380 §5.1.2)
 inline constexpr std::uint32_t kMaxMtu = 65507;              // RFC 4380 §5.1.2
 inline constexpr std::chrono::seconds kMinRefreshInterval{10};
@@ -138,9 +143,12 @@ struct ServerConfig {
   wire::Ipv4Address secondary;  // ServerBindAddress2; default primary + 1
   std::uint32_t prefix = wire::kTeredoPrefix;
   std::uint32_t mtu = wire::kDefaultMtu;  // advertised in the RA MTU option
-  std::uint32_t rate_limit_rs = 0;        // RAs per second, 0 = unlimited
-  std::uint32_t rate_limit_forward = 0;   // forwarded packets per second, 0 = unlimited
+  // Per source IPv4 address, so the server cannot be used as a reflector; 0 = unlimited.
+  std::uint32_t rate_limit_rs = kDefaultRateLimitRs;            // RAs per second
+  std::uint32_t rate_limit_forward = kDefaultRateLimitForward;  // forwarded packets per second
   std::uint32_t max_icmp_payload = kDefaultMaxIcmpPayload;
+  // shipworm's filtering probe (netcheck): 0 = off. See docs/configuration.md.
+  std::uint16_t filtering_probe_port = kDefaultFilteringProbePort;
   std::string secure_qualification_file;
 };
 

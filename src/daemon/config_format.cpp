@@ -111,6 +111,7 @@ std::vector<std::string> effective_settings(const Config& config) {
     add(out, "RateLimitRs", std::to_string(s->rate_limit_rs));
     add(out, "RateLimitForward", std::to_string(s->rate_limit_forward));
     add(out, "MaxIcmpPayload", std::to_string(s->max_icmp_payload));
+    add(out, "FilteringProbePort", std::to_string(s->filtering_probe_port));
     add_path(out, "SecureQualification", s->secure_qualification_file);
     add_common(out, s->common);
   }

@@ -21,6 +21,7 @@
 #include "wire/messages.h"
 #include "wire/router_discovery.h"
 #include "wire/teredo_address.h"
+#include "wire/trailers.h"
 
 namespace shipworm::daemon {
 namespace {
@@ -163,6 +164,46 @@ class Prober {
       }
     }
     return std::nullopt;
+  }
+
+  struct ProbeAnswer {
+    bool control = false;         // the normal RA came back from 3544
+    bool server_supports = false; // ... echoing the probe trailer
+    bool probe = false;           // the RA from the probe port got through the NAT
+  };
+
+  // shipworm's filtering probe (wire::kTrailerFilteringProbe): an RS with the trailer, from
+  // this socket that already talked to primary:3544; a shipworm server answers from 3544
+  // (echoing the trailer) and from `probe_port` of the same address. Only an
+  // address-dependent filter lets the second one in.
+  ProbeAnswer filtering_probe(const Endpoint& primary, std::uint16_t probe_port) {
+    ProbeAnswer a;
+    const Endpoint probe_ep{primary.address, probe_port};
+    for (int attempt = 0; attempt < o_.tries && !(a.control && a.probe); ++attempt) {
+      wire::Nonce nonce{};
+      os::fill_random(nonce);
+      std::array<std::uint8_t, 128> buf{};
+      wire::Writer w(buf);
+      wire::write_rs_datagram(w, nonce, false);
+      wire::write_filtering_probe_trailer(w);
+      (void)sock_.send_to(primary, w.written());
+      const auto deadline = Clock::now() + to_duration(o_.timeout_seconds);
+      while (auto got = receive(deadline)) {
+        const auto& [from, payload] = *got;
+        if (from != primary && from != probe_ep) continue;
+        const auto p = wire::classify(payload);
+        if (!p || !p->auth || p->auth->nonce != nonce || !p->origin) continue;
+        if (from == probe_ep) {
+          a.probe = true;
+        } else {
+          a.control = true;
+          const auto t = wire::parse_trailers(p->ipv6.trailing);
+          a.server_supports |= t.ok() && t->filtering_probe;
+        }
+        if (a.control && a.probe) break;
+      }
+    }
+    return a;
   }
 
   struct PingAnswer {
@@ -334,11 +375,30 @@ int run_netcheck(const NetcheckOptions& o) {
                   "(full cone NAT)",
                   ""});
     } else {
-      nat = "restricted cone";
-      report.add({"NAT filtering", "ok",
-                  "address- or port-dependent: only peers contacted first get in (restricted "
-                  "or port-restricted cone NAT); Teredo handles this with bubbles",
-                  ""});
+      const auto f = probe.filtering_probe(p_ep, o.probe_port);
+      if (f.probe) {
+        nat = "address-restricted cone";
+        report.add({"NAT filtering", "ok",
+                    fmt::format("address-dependent: an answer from another port ({}) of a server "
+                                "address already contacted got in (address-restricted cone NAT)",
+                                o.probe_port),
+                    ""});
+      } else if (f.server_supports) {
+        nat = "port-restricted cone";
+        report.add({"NAT filtering", "ok",
+                    fmt::format("address-and-port-dependent: the server answered from port {} too, "
+                                "but only its port 3544 got in (port-restricted cone NAT); "
+                                "Teredo handles this with bubbles",
+                                o.probe_port),
+                    ""});
+      } else {
+        nat = "restricted cone";
+        report.add({"NAT filtering", "ok",
+                    "address- or port-dependent: only peers contacted first get in (restricted or "
+                    "port-restricted cone NAT; this server has no filtering probe to tell them "
+                    "apart); Teredo handles both with bubbles",
+                    ""});
+      }
     }
   }
   facts["nat_type"] = nat;

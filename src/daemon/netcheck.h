@@ -9,7 +9,10 @@
 //     RFC 6081 §5.3.3); the mapping equal to the local address is no NAT.
 //  4. filtering: an RS with C = 1 is answered from the *other* address (RFC 4380 §5.3.2), so
 //     an RA arriving means the NAT forwards packets from addresses we never sent to: full
-//     cone (endpoint-independent filtering). Otherwise address- or port-dependent filtering.
+//     cone (endpoint-independent filtering). Otherwise a shipworm server's filtering probe
+//     (an RS with trailer 0xA5, answered also from FilteringProbePort) tells address- from
+//     port-dependent filtering; other servers ignore the trailer, and netcheck says it
+//     cannot tell.
 //  5. relay reachability (with --target): the ping test of RFC 4380 §5.2.9 through the
 //     server, answering the relay's bubble as a client would.
 #pragma once
@@ -28,6 +31,7 @@ struct NetcheckOptions {
   std::optional<wire::Ipv4Address> bind_address;
   std::uint16_t bind_port = 0;
   std::optional<wire::Ipv6Address> target;     // a native IPv6 host for the relay step
+  std::uint16_t probe_port = 3545;            // a shipworm server's FilteringProbePort
   int tries = 3;
   double timeout_seconds = 2.0;                // per try
   bool json = false;

@@ -45,11 +45,10 @@ core::ServerEngineConfig engine_config(const ServerConfig& c, std::uint64_t hash
   e.secondary = c.secondary;
   e.prefix = c.prefix;
   e.mtu = c.mtu;
-  if (c.max_icmp_payload == 0) {
-    e.max_icmpv6_payload.reset();
-  } else {
-    e.max_icmpv6_payload = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.max_icmp_payload, 0xffff));
-  }
+  // MaxIcmpPayload N caps at N bytes; 65467 (the largest IPv6 payload in a UDP datagram)
+  // is no cap at all.
+  e.max_icmpv6_payload = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.max_icmp_payload, 0xffff));
+  e.filtering_probe_port = c.filtering_probe_port;
   // Per source IPv4 address; a burst of two seconds' worth.
   e.rs_limit = {static_cast<double>(c.rate_limit_rs), 2.0 * c.rate_limit_rs};
   e.forward_limit = {static_cast<double>(c.rate_limit_forward), 2.0 * c.rate_limit_forward};
@@ -89,12 +88,32 @@ class ServerDaemon {
       }
       raw_.emplace(std::move(raw.value()));
     }
+    // The filtering probe's socket (primary address, its own port): optional, so a port in
+    // use only disables the probe.
+    std::optional<os::UdpSocket> probe;
+    ServerConfig effective = config;
+    if (config.filtering_probe_port != 0) {
+      const bool same_probe = probe_ && same_addresses &&
+                              config.filtering_probe_port == config_.filtering_probe_port;
+      if (!same_probe) {
+        auto s = os::UdpSocket::open({config.primary, config.filtering_probe_port},
+                                     {false, 0, 1 << 20});
+        if (s) {
+          probe.emplace(std::move(s.value()));
+        } else {
+          log_.warning("filtering probe off: {}", s.error().message());
+          effective.filtering_probe_port = 0;
+        }
+      }
+    }
     // The engine is stateless but for its rate limiters: a reload simply starts a new one.
     // Counters carry over so that status and metrics stay monotonic.
-    auto engine = std::make_unique<ServerEngine>(engine_config(config, os::random_value<std::uint64_t>()));
+    auto engine = std::make_unique<ServerEngine>(engine_config(effective, os::random_value<std::uint64_t>()));
     if (engine_) engine->restore_counters(engine_->counters());
     engine_ = std::move(engine);
-    config_ = config;
+    config_ = effective;
+    if (probe) probe_ = std::move(probe);
+    if (config_.filtering_probe_port == 0) probe_.reset();
     if (!same_addresses) {
       for (std::size_t i = 0; i < 2; ++i) {
         if (socks_[i]) (void)loop_.remove(socks_[i]->fd());
@@ -177,6 +196,7 @@ class ServerDaemon {
     j["prefix"] = wire::teredo_prefix(config_.primary, config_.prefix).to_string() + "/64";
     j["mtu"] = config_.mtu;
     j["max_icmp_payload"] = config_.max_icmp_payload;
+    j["filtering_probe_port"] = config_.filtering_probe_port;
     j["rate_limit_rs"] = config_.rate_limit_rs;
     j["rate_limit_forward"] = config_.rate_limit_forward;
     j["counters"] = {{"datagrams", c.datagrams},         {"rs_received", c.rs_received},
@@ -262,19 +282,29 @@ class ServerDaemon {
           const std::size_t j = out.from == config_.primary ? 0 : 1;
           if (tx_[j].full()) flush(j);
           if (!tx_[j].push(out.to, out.payload)) ++send_failures_;
+          if (out.also_from_port != 0 && probe_) {
+            if (tx_[2].full()) flush(2);
+            if (!tx_[2].push(out.to, out.payload)) ++send_failures_;
+          }
         } else if (out.kind == ServerOutput::Kind::kIpv6) {
           if (!raw_->send(out.payload).ok()) ++send_failures_;
         }
       }
       flush(0);
       flush(1);
+      flush(2);
       if (rx_.size() < rx_.capacity()) break;
     }
   }
 
   void flush(std::size_t j) {
     if (tx_[j].empty()) return;
-    const auto r = socks_[j]->send_batch(tx_[j]);
+    os::UdpSocket* sock = j < 2 ? &*socks_[j] : (probe_ ? &*probe_ : nullptr);
+    if (sock == nullptr) {
+      tx_[j].clear();
+      return;
+    }
+    const auto r = sock->send_batch(tx_[j]);
     send_failures_ += r.dropped;
     // A full send buffer means we are overloaded: drop the rest rather than block (UDP).
     if (r.blocked) send_failures_ += tx_[j].size() - r.next;
@@ -292,10 +322,15 @@ class ServerDaemon {
   // Everything the server accepts is small while the ICMPv6 cap is on: auth (<= 523 bytes),
   // origin 8, IPv6 40 + 88, RFC 6081 trailers (< 64). Without the cap a datagram may be as
   // large as UDP allows. A datagram larger than its slot is counted as truncated and dropped.
-  static std::size_t slot_size(const ServerConfig& c) { return c.max_icmp_payload == 0 ? 65535 : 2048; }
+  static std::size_t slot_size(const ServerConfig& c) {
+    return c.max_icmp_payload > 1024 ? 65535 : 2048;
+  }
   os::DatagramBatch rx_{32, slot_size(sizing_)};
-  std::array<os::DatagramBatch, 2> tx_{os::DatagramBatch{32, slot_size(sizing_)},
-                                      os::DatagramBatch{32, slot_size(sizing_)}};
+  // Per local socket: primary, secondary, filtering probe.
+  std::array<os::DatagramBatch, 3> tx_{os::DatagramBatch{32, slot_size(sizing_)},
+                                      os::DatagramBatch{32, slot_size(sizing_)},
+                                      os::DatagramBatch{8, slot_size(sizing_)}};
+  std::optional<os::UdpSocket> probe_;
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;
   os::EventLoop::TimePoint started_ = os::EventLoop::now();

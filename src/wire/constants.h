@@ -51,6 +51,11 @@ inline constexpr std::uint8_t kTrailerNdOption = 0x04;
 inline constexpr std::uint8_t kTrailerRandomPort = 0x05;
 inline constexpr std::uint8_t kTrailerRandomPortIana = 0x02;
 inline constexpr std::size_t kMaxAlternateAddresses = 4;  // length 8..26, 6 bytes each
+// shipworm's own trailer (not IANA-assigned): an RS carrying it asks a shipworm server to
+// answer also from its filtering-probe port, so `shipworm netcheck` can tell address- from
+// port-dependent NAT filtering. The top bits 10 make every other receiver skip it (RFC 6081
+// §4.1); the server echoes it on its normal RA to say it understood. Length 0.
+inline constexpr std::uint8_t kTrailerFilteringProbe = 0xA5;
 
 // --- Timers (RFC 4380 §5.2.1, §5.2, §5.2.4, §5.2.6; RFC 4861 §10) ---
 inline constexpr auto kQualificationTimeout = 4s;  // T

@@ -43,6 +43,10 @@ Parsed<Trailers> parse_trailers(Bytes data) {
         if (len != 2) return stop(type);
         if (!t.random_port) t.random_port = load_u16(value, 0);
         break;
+      case kTrailerFilteringProbe:
+        if (len != 0) return stop(type);
+        t.filtering_probe = true;
+        break;
       default:
         if ((type >> 6) == 0x1) return DropReason::kTrailerUnknownDiscard;
         if (t.unknown_skipped < 255) ++t.unknown_skipped;
@@ -78,6 +82,11 @@ void write_nd_option_trailer(Writer& w, NdDiscoveryType type) {
   w.u8(4);
   w.u8(static_cast<std::uint8_t>(type));
   w.zeros(3);
+}
+
+void write_filtering_probe_trailer(Writer& w) {
+  w.u8(kTrailerFilteringProbe);
+  w.u8(0);
 }
 
 void write_random_port_trailer(Writer& w, std::uint16_t port, std::uint8_t type) {

@@ -22,6 +22,7 @@ struct Trailers {
   std::optional<NdDiscoveryType> nd;     // §4.4, type 0x04 (other values: unknown -> ignored)
   std::optional<std::uint16_t> random_port;  // §4.5, type 0x05 or 0x02 (§9)
   std::uint8_t unknown_skipped = 0;      // unknown types whose action was "skip"
+  bool filtering_probe = false;          // shipworm's private type 0xA5 (constants.h)
   // §5.1.2: processing stops at the first malformed trailer; these say which one.
   bool malformed = false;
   std::uint8_t malformed_type = 0;
@@ -38,6 +39,7 @@ void write_nonce_trailer(Writer& w, const std::array<std::uint8_t, 4>& nonce);
 // 1 to 4 entries (length 8..26); the reserved field is sent as zero (§4.3).
 void write_alternate_address_trailer(Writer& w, std::span<const Endpoint> entries);
 void write_nd_option_trailer(Writer& w, NdDiscoveryType type);
+void write_filtering_probe_trailer(Writer& w);
 void write_random_port_trailer(Writer& w, std::uint16_t port,
                                std::uint8_t type = kTrailerRandomPort);
 

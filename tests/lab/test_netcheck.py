@@ -13,10 +13,10 @@ import lab as L
 
 TOKENS = {"full-cone": "nfc", "address-restricted": "nar", "port-restricted": "npr",
           "symmetric": "nsy", "direct": "ndi"}
-# What netcheck must call each NAT kind. A Teredo server answers only from port 3544 of its
-# two addresses, so address- and port-dependent filtering cannot be told apart from here.
-EXPECT = {"full-cone": "full cone", "address-restricted": "restricted cone",
-          "port-restricted": "restricted cone", "symmetric": "symmetric", "direct": "none"}
+# What netcheck must call each NAT kind. shipworm's server answers its filtering probe from a
+# second port, which tells address- from port-dependent filtering.
+EXPECT = {"full-cone": "full cone", "address-restricted": "address-restricted cone",
+          "port-restricted": "port-restricted cone", "symmetric": "symmetric", "direct": "none"}
 
 
 def scenario(kind):

@@ -55,13 +55,14 @@ struct Out {
   Ipv4Address from;
   Endpoint to;
   std::vector<std::uint8_t> payload;
+  std::uint16_t also_from_port = 0;
 };
 
 class ServerEngineTest : public ::testing::Test {
  protected:
   Out feed(Endpoint src, Bytes payload, Ipv4Address local = kPrimary, TimePoint now = t0) {
     const auto o = engine_->on_datagram(now, {src, local, payload});
-    return {o.kind, o.from, o.to, {o.payload.begin(), o.payload.end()}};
+    return {o.kind, o.from, o.to, {o.payload.begin(), o.payload.end()}, o.also_from_port};
   }
   std::uint64_t dropped(ServerDrop d) const {
     return engine_->counters().dropped[static_cast<std::size_t>(d)];
@@ -415,6 +416,42 @@ TEST_F(ServerEngineTest, Stateless_ServesManyClientsWithoutGrowingState) {
     ASSERT_EQ(feed({Ipv4Address{0x0B000000u + i}, src.port}, r).kind, ServerOutput::Kind::kUdp);
   }
   EXPECT_EQ(engine_->counters().ra_sent, 100000u);
+}
+
+TEST_F(ServerEngineTest, FilteringProbe_RsWithProbeTrailerIsAlsoAnsweredFromTheProbePort) {
+  auto c = base_config();
+  c.filtering_probe_port = 3545;
+  reset(c);
+  auto probe_rs = rs(false);
+  test::Buffer t;
+  wire::write_filtering_probe_trailer(t.w);
+  probe_rs.insert(probe_rs.end(), t.storage.begin(), t.storage.begin() + 2);
+  const auto o = feed(kClientA, probe_rs);
+  ASSERT_EQ(o.kind, ServerOutput::Kind::kUdp);
+  EXPECT_EQ(o.from, kPrimary);
+  EXPECT_EQ(o.also_from_port, 3545);
+  auto p = wire::classify(o.payload);
+  ASSERT_TRUE(p.ok());
+  auto tr = wire::parse_trailers(p->ipv6.trailing);
+  ASSERT_TRUE(tr.ok());
+  EXPECT_TRUE(tr->filtering_probe);  // echoed: "I sent the probe too"
+  // A plain RS gets no probe; with the probe off, the trailer is ignored.
+  EXPECT_EQ(feed(kClientA, rs(false)).also_from_port, 0);
+  reset(base_config());
+  const auto off = feed(kClientA, probe_rs);
+  ASSERT_EQ(off.kind, ServerOutput::Kind::kUdp);
+  EXPECT_EQ(off.also_from_port, 0);
+  auto q = wire::classify(off.payload);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->ipv6.trailing.empty());
+}
+
+TEST_F(ServerEngineTest, Rfc6081_4_1_RsWithADiscardTrailerIsDropped) {
+  auto r = rs(false);
+  r.push_back(0x41);
+  r.push_back(0x00);
+  EXPECT_EQ(feed(kClientA, r).kind, ServerOutput::Kind::kNone);
+  EXPECT_EQ(malformed(DropReason::kTrailerUnknownDiscard), 1u);
 }
 
 TEST(ServerDropNames, EveryReasonHasADistinctName) {

@@ -177,8 +177,8 @@ TEST(Defaults, RelayAndServer) {
   EXPECT_EQ(relay.config->relay()->common.control_socket, "/run/shipworm/relay.sock");
   const auto server = parse_config("ServerBindAddress 198.51.100.1\n", "s.conf");
   ASSERT_TRUE(server.ok());
-  EXPECT_EQ(server.config->server()->rate_limit_rs, 0u);
-  EXPECT_EQ(server.config->server()->rate_limit_forward, 0u);
+  EXPECT_EQ(server.config->server()->rate_limit_rs, 100u);  // per source address: not a reflector
+  EXPECT_EQ(server.config->server()->rate_limit_forward, 500u);
 }
 
 // --- Our directives ---
@@ -230,13 +230,25 @@ TEST(OurDirectives, RelayAndServer) {
   EXPECT_EQ(relay.config->relay()->common.control_socket, "");
   const auto server = parse_config(
       "ServerBindAddress 198.51.100.1\nRateLimitRs 5000\nRateLimitForward 20000\n"
-      "MaxIcmpPayload 1232\nSecureQualification /etc/shipworm/clients\n",
+      "MaxIcmpPayload 1232\nSecureQualification /etc/shipworm/clients\nFilteringProbePort 0\n",
       "s.conf");
   ASSERT_TRUE(server.ok()) << ::testing::PrintToString(error_lines(server));
   EXPECT_EQ(server.config->server()->rate_limit_rs, 5000u);
   EXPECT_EQ(server.config->server()->rate_limit_forward, 20000u);
   EXPECT_EQ(server.config->server()->max_icmp_payload, 1232u);
   EXPECT_EQ(server.config->server()->secure_qualification_file, "/etc/shipworm/clients");
+  EXPECT_EQ(server.config->server()->filtering_probe_port, 0);
+  const auto defaults = parse_config("ServerBindAddress 198.51.100.1\n", "d.conf");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.config->server()->rate_limit_rs, kDefaultRateLimitRs);
+  EXPECT_EQ(defaults.config->server()->rate_limit_forward, kDefaultRateLimitForward);
+  EXPECT_EQ(defaults.config->server()->filtering_probe_port, 3545);
+  const auto teredo_port =
+      parse_config("ServerBindAddress 198.51.100.1\nFilteringProbePort 3544\n", "p.conf");
+  ASSERT_EQ(teredo_port.errors.size(), 1u);
+  EXPECT_NE(teredo_port.errors[0].to_string().find("p.conf:2: FilteringProbePort:"),
+            std::string::npos)
+      << teredo_port.errors[0].to_string();
 }
 
 TEST(OurDirectives, KnownDirectivesAreListed) {
@@ -612,7 +624,8 @@ TEST(EffectiveSettings, ShowsDefaults) {
   const auto lines = effective_settings(*r.config);
   for (const char* want : {"ServerBindAddress 192.0.2.221", "ServerBindAddress2 192.0.2.222",
                            "Prefix 2001::", "InterfaceMTU 1280", "MaxIcmpPayload 88",
-                           "RateLimitRs 0", "ControlSocket /run/shipworm/server.sock"}) {
+                           "RateLimitRs 100", "RateLimitForward 500", "FilteringProbePort 3545",
+                           "ControlSocket /run/shipworm/server.sock"}) {
     EXPECT_NE(std::find(lines.begin(), lines.end(), want), lines.end()) << want;
   }
 }

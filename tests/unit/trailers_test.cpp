@@ -141,6 +141,21 @@ TEST(Trailers, Rfc6081_5_1_2_FirstOccurrenceOfARepeatedTypeCounts) {
   EXPECT_EQ(*t->random_port, 1);
 }
 
+TEST(Trailers, ShipwormFilteringProbeTrailerIsSkippableByOthers) {
+  test::Buffer b;
+  write_filtering_probe_trailer(b.w);
+  EXPECT_EQ(to_hex(b.bytes()), "a500");
+  auto t = parse("a500 0104 01020304");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->filtering_probe);
+  EXPECT_TRUE(t->nonce.has_value());
+  EXPECT_EQ(kTrailerFilteringProbe >> 6, 0x2);  // RFC 6081 §4.1: receivers that do not know it skip it
+  auto bad = parse("a501 00");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_TRUE(bad->malformed);
+  EXPECT_FALSE(bad->filtering_probe);
+}
+
 TEST(Trailers, EmptyIsNoTrailers) {
   auto t = parse_trailers({});
   ASSERT_TRUE(t.ok());
