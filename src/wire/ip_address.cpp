@@ -8,7 +8,9 @@ namespace shipworm::wire {
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
   // inet_pton accepts exactly the dotted-quad form (no octal, no short forms).
-  if (text.size() > INET_ADDRSTRLEN - 1 || text.find('\0') != std::string_view::npos) {
+  // Empty text would also hand memcpy a null pointer (UB even for zero bytes).
+  if (text.empty() || text.size() > INET_ADDRSTRLEN - 1 ||
+      text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   char buf[INET_ADDRSTRLEN] = {};
@@ -55,7 +57,8 @@ Ipv6Address Ipv6Address::from_bytes(Bytes b) {
 }
 
 std::optional<Ipv6Address> Ipv6Address::parse(std::string_view text) {
-  if (text.size() > INET6_ADDRSTRLEN - 1 || text.find('\0') != std::string_view::npos) {
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN - 1 ||
+      text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   char buf[INET6_ADDRSTRLEN] = {};

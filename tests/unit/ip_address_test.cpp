@@ -48,6 +48,14 @@ TEST(IpAddress, ParsesAndFormats) {
   }
 }
 
+TEST(IpAddress, RejectsEmptyAndNullViewsAndEmbeddedNul) {
+  EXPECT_FALSE(Ipv4Address::parse(std::string_view{}).has_value());
+  EXPECT_FALSE(Ipv6Address::parse(std::string_view{}).has_value());
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(Ipv4Address::parse("192.0.2.45\0\0"sv).has_value());
+  EXPECT_FALSE(Ipv6Address::parse("2001:db8::1\0"sv).has_value());
+}
+
 TEST(IpAddress, Ipv6Classes) {
   EXPECT_TRUE(Ipv6Address::parse("fe80::1")->is_link_local());
   EXPECT_TRUE(Ipv6Address::parse("febf::1")->is_link_local());
