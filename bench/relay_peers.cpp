@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
 
   core::RelayEngineConfig c;
   c.table.capacity = capacity;
-  c.table.queue_bytes_per_peer = 1280;          // Miredo's
+  c.table.queue_bytes_per_peer = 1280;                // Miredo's
   c.table.queue_bytes_total = std::size_t{16} << 20;  // the daemon's default pool
   c.hash_key = 1;
   c.table.hash_key = 2;
@@ -87,13 +87,15 @@ int main(int argc, char** argv) {
   // when the table is full (the default run: capacity = peers).
   const double total = static_cast<double>(rss2 - rss0) * 1024.0;
   const double no_pool = total - static_cast<double>(c.table.queue_bytes_total);
-  fmt::print("bytes per peer: {:.0f} (RSS delta incl. the queue pool and buffers), {:.0f} "
-             "(without the {} MiB queue pool), table figure {} (PeerTable::bytes_per_peer)\n",
-             total / static_cast<double>(peers), no_pool / static_cast<double>(peers),
-             c.table.queue_bytes_total >> 20, t.bytes_per_peer());
-  fmt::print("{{\"peers\": {}, \"trusted\": {}, \"rss_kib\": [{}, {}, {}], \"bytes_per_peer\": {:.1f}, "
-             "\"bytes_per_peer_without_pool\": {:.1f}, \"table_bytes_per_peer\": {}}}\n",
-             t.size(), t.trusted_count(), rss0, rss1, rss2, total / static_cast<double>(peers),
-             no_pool / static_cast<double>(peers), t.bytes_per_peer());
+  fmt::print(
+      "bytes per peer: {:.0f} (RSS delta incl. the queue pool and buffers), {:.0f} "
+      "(without the {} MiB queue pool), table figure {} (PeerTable::bytes_per_peer)\n",
+      total / static_cast<double>(peers), no_pool / static_cast<double>(peers),
+      c.table.queue_bytes_total >> 20, t.bytes_per_peer());
+  fmt::print(
+      "{{\"peers\": {}, \"trusted\": {}, \"rss_kib\": [{}, {}, {}], \"bytes_per_peer\": {:.1f}, "
+      "\"bytes_per_peer_without_pool\": {:.1f}, \"table_bytes_per_peer\": {}}}\n",
+      t.size(), t.trusted_count(), rss0, rss1, rss2, total / static_cast<double>(peers),
+      no_pool / static_cast<double>(peers), t.bytes_per_peer());
   return t.trusted_count() == peers ? 0 : 1;
 }

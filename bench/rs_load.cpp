@@ -27,8 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr, "rs_load: %s\nusage: rs_load --server IP[:PORT] --seconds S "
-                       "[--sockets N] [--rate PPS]\n", why);
+  std::fprintf(stderr,
+               "rs_load: %s\nusage: rs_load --server IP[:PORT] --seconds S "
+               "[--sockets N] [--rate PPS]\n",
+               why);
   std::exit(2);
 }
 
@@ -41,11 +43,16 @@ int main(int argc, char** argv) {
   double rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
-    if (k == "--server") server = argv[i + 1];
-    else if (k == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (k == "--sockets") nsock = std::atoi(argv[i + 1]);
-    else if (k == "--rate") rate = std::atof(argv[i + 1]);
-    else usage("unknown option");
+    if (k == "--server")
+      server = argv[i + 1];
+    else if (k == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (k == "--sockets")
+      nsock = std::atoi(argv[i + 1]);
+    else if (k == "--rate")
+      rate = std::atof(argv[i + 1]);
+    else
+      usage("unknown option");
   }
   if (server.empty() || seconds <= 0 || nsock < 1 || nsock > 1024) usage("bad arguments");
   sockaddr_in dst{};
@@ -83,7 +90,8 @@ int main(int argc, char** argv) {
   }
   std::uint64_t sent = 0, received = 0, counter = 0;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::size_t rr = 0;
   for (auto now = start; now < end; now = Clock::now()) {
     const double elapsed = std::chrono::duration<double>(now - start).count();

@@ -95,31 +95,41 @@ class Bench : public core::ActionSink {
     spawn(0, 400.0, [this](std::size_t i) { native_sends(i); });
     drain();
     const std::size_t rss_after_relay = rss_bytes();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
     const auto& table = relay_->peers();
     const double n = static_cast<double>(clients_.size());
-    std::printf("clients                      %zu (qualified %zu, reached by the native host %zu, answered %llu)\n",
-                clients_.size(), qualified, delivered_, static_cast<unsigned long long>(relay_->counters().to_native_packets));
-    std::printf("events                       %llu in %.2f s wall = %.0f events/s (simulated %.0f s)\n",
-                static_cast<unsigned long long>(queue_.executed()), wall,
-                static_cast<double>(queue_.executed()) / wall,
-                core::seconds_between(start_, queue_.now()));
+    std::printf(
+        "clients                      %zu (qualified %zu, reached by the native host %zu, answered "
+        "%llu)\n",
+        clients_.size(), qualified, delivered_,
+        static_cast<unsigned long long>(relay_->counters().to_native_packets));
+    std::printf(
+        "events                       %llu in %.2f s wall = %.0f events/s (simulated %.0f s)\n",
+        static_cast<unsigned long long>(queue_.executed()), wall,
+        static_cast<double>(queue_.executed()) / wall, core::seconds_between(start_, queue_.now()));
     std::printf("server datagrams             %llu (RAs %llu, forwarded %llu, dropped %llu)\n",
                 static_cast<unsigned long long>(server_->counters().datagrams),
                 static_cast<unsigned long long>(server_->counters().ra_sent),
                 static_cast<unsigned long long>(server_->counters().forwarded_teredo),
                 static_cast<unsigned long long>(server_->counters().total_dropped()));
-    std::printf("server memory                %zu KiB RSS at construction (rate limiter slots, fixed)\n",
-                (rss_after_server_ - rss_before_server_) / 1024);
-    std::printf("server RSS growth, phase 1   %+lld KiB over %zu qualifications (includes the simulator's event heap)\n",
-                (static_cast<long long>(rss_after_qualify_) - static_cast<long long>(rss_after_server_)) / 1024,
-                qualified);
+    std::printf(
+        "server memory                %zu KiB RSS at construction (rate limiter slots, fixed)\n",
+        (rss_after_server_ - rss_before_server_) / 1024);
+    std::printf(
+        "server RSS growth, phase 1   %+lld KiB over %zu qualifications (includes the simulator's "
+        "event heap)\n",
+        (static_cast<long long>(rss_after_qualify_) - static_cast<long long>(rss_after_server_)) /
+            1024,
+        qualified);
     std::printf("relay peers                  %zu trusted, %zu untrusted (capacity %zu)\n",
                 table.trusted_count(), table.untrusted_count(), table.capacity());
-    std::printf("relay table accounting       %zu bytes/peer entry; %zu MiB total incl. queue pool = %.0f bytes/client\n",
-                table.bytes_per_peer(), table.memory_bytes() >> 20,
-                static_cast<double>(table.memory_bytes()) / n);
+    std::printf(
+        "relay table accounting       %zu bytes/peer entry; %zu MiB total incl. queue pool = %.0f "
+        "bytes/client\n",
+        table.bytes_per_peer(), table.memory_bytes() >> 20,
+        static_cast<double>(table.memory_bytes()) / n);
     std::printf("relay RSS delta              %.0f bytes/client (%zu MiB)\n",
                 static_cast<double>(rss_after_relay - rss_before_relay) / n,
                 (rss_after_relay - rss_before_relay) >> 20);
@@ -152,16 +162,20 @@ class Bench : public core::ActionSink {
     }
   }
   void datagram(const wire::Endpoint& from, const wire::Endpoint& to, wire::Bytes payload) {
-    const auto delay = 10ms + core::Duration(static_cast<core::Duration::rep>(random_.between(0, 5'000'000)));
-    queue_.after(delay, [this, from, to, p = std::vector<std::uint8_t>(payload.begin(), payload.end())] {
-      arrive(from, to, p);
-    });
+    const auto delay =
+        10ms + core::Duration(static_cast<core::Duration::rep>(random_.between(0, 5'000'000)));
+    queue_.after(delay,
+                 [this, from, to, p = std::vector<std::uint8_t>(payload.begin(), payload.end())] {
+                   arrive(from, to, p);
+                 });
   }
-  void arrive(const wire::Endpoint& from, const wire::Endpoint& to, const std::vector<std::uint8_t>& p) {
+  void arrive(const wire::Endpoint& from, const wire::Endpoint& to,
+              const std::vector<std::uint8_t>& p) {
     const auto now = queue_.now();
     if (to.port == wire::kTeredoPort && (to.address == kPrimary || to.address == kSecondary)) {
       const auto out = server_->on_datagram(now, {from, to.address, p});
-      if (out.kind == core::ServerOutput::Kind::kUdp) datagram({out.from, wire::kTeredoPort}, out.to, out.payload);
+      if (out.kind == core::ServerOutput::Kind::kUdp)
+        datagram({out.from, wire::kTeredoPort}, out.to, out.payload);
       return;
     }
     if (to == kRelay) {
@@ -188,15 +202,19 @@ class Bench : public core::ActionSink {
     relay_->on_tun(queue_.now(), w.written(), *this);
   }
 
-  void client_receives(std::size_t i, const wire::Endpoint& from, const std::vector<std::uint8_t>& p) {
+  void client_receives(std::size_t i, const wire::Endpoint& from,
+                       const std::vector<std::uint8_t>& p) {
     if (i >= clients_.size()) return;
     Client& c = clients_[i];
     const auto packet = wire::classify(p);
     if (!packet) return;
     if (core::looks_like_router_advertisement(*packet) && packet->origin) {
       if (c.phase == 0) {
-        c.address = wire::TeredoAddress{kPrimary, wire::make_flags(false, static_cast<std::uint16_t>(random_.next())),
-                                        *packet->origin}.to_ipv6();
+        c.address =
+            wire::TeredoAddress{kPrimary,
+                                wire::make_flags(false, static_cast<std::uint16_t>(random_.next())),
+                                *packet->origin}
+                .to_ipv6();
         c.phase = 1;
         send_rs(i, kSecondary);
       } else if (c.phase == 1) {

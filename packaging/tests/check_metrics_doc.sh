@@ -7,7 +7,9 @@
 set -euo pipefail
 src=$1 doc=$2
 failed=0
-exposed=$(grep -ohE '"shipworm[a-z_]*", T::k(Counter|Gauge|Info)' "$src"/*_daemon.cpp |
+# clang-format may break a family over lines: match on the sources with whitespace folded.
+exposed=$(cat "$src"/*_daemon.cpp | tr -s '[:space:]' ' ' |
+  grep -oE '"shipworm[a-z_]*", ?T::k(Counter|Gauge|Info)' | sed -E 's/", T::/", T::/; s/",T::/", T::/' |
   sed -E 's/"([a-z_]+)", T::kCounter/\1_total/; s/"([a-z_]+)", T::kInfo/\1_info/;
           s/"([a-z_]+)", T::kGauge/\1/' | sort -u)
 n=$(wc -l <<<"$exposed")

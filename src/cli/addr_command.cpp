@@ -1,9 +1,8 @@
 // `shipworm addr decode|encode`: Teredo addresses by hand (RFC 4380 §4, RFC 5991 §3.1).
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -53,11 +52,12 @@ void print_text(const TeredoAddress& t) {
   fmt::print("random bits:  {}{}\n", hex16(t.random_bits()),
              t.random_bits() == 0 ? "  (none: an RFC 4380-era client, or a rare draw)" : "");
   fmt::print("mapped port:  {}\n", t.mapped.port);
-  fmt::print("mapped IPv4:  {}{}\n", t.mapped.address.to_string(),
-             wire::is_global_unicast(t.mapped.address) ? ""
-                                                       : "  (not global unicast: RFC 4380 §5.2.4)");
+  fmt::print(
+      "mapped IPv4:  {}{}\n", t.mapped.address.to_string(),
+      wire::is_global_unicast(t.mapped.address) ? "" : "  (not global unicast: RFC 4380 §5.2.4)");
   std::string why;
-  if ((t.flags & wire::kFlagReservedZ) != 0) why = "  (bit 0x4000 is set; RFC 5991 §3.1 requires 0)";
+  if ((t.flags & wire::kFlagReservedZ) != 0)
+    why = "  (bit 0x4000 is set; RFC 5991 §3.1 requires 0)";
   if ((t.flags & (wire::kFlagUniversal | wire::kFlagGroup)) != 0) {
     why += "  (U/G bits 0x0300 are set; RFC 4380 §4 sends 00)";
   }

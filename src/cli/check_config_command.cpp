@@ -21,7 +21,8 @@ int check_config(const CheckConfigOptions& o) {
   if (!o.role.empty()) {
     role = daemon::parse_role(o.role);
     if (!role) {
-      throw UsageError(fmt::format("--role '{}' is not a role (valid: client, relay, server)", o.role));
+      throw UsageError(
+          fmt::format("--role '{}' is not a role (valid: client, relay, server)", o.role));
     }
   }
   const auto result = daemon::load_config_file(o.file, role);

@@ -24,12 +24,14 @@ Command add_client_command(CLI::App& root) {
       "Needs CAP_NET_ADMIN (TUN device, addresses, routes); keeps only that after setup.\n"
       "See docs/configuration.md and 'shipworm check-config'.");
   app->add_option("-c,--config", o->config, "Configuration file (miredo.conf syntax)");
-  app->add_option("--server", o->server, "Teredo server, IPv4 address or host name (ServerAddress)");
+  app->add_option("--server", o->server,
+                  "Teredo server, IPv4 address or host name (ServerAddress)");
   app->add_option("--server2", o->server2,
                   "The server's secondary address (ServerAddress2; default primary+1)");
   app->add_option("--fallback-server", o->fallback,
                   "Another server to fail over to, repeatable (FallbackServer)");
-  app->add_option("--interface", o->interface, "Tunnel interface name (InterfaceName; default teredo)");
+  app->add_option("--interface", o->interface,
+                  "Tunnel interface name (InterfaceName; default teredo)");
   app->add_option("--bind", o->bind, "Local IPv4 address of the service port (BindAddress)");
   app->add_option("--port", o->port, "Local UDP service port, 0 = random (BindPort)");
   app->add_option("--refresh-interval", o->refresh,
@@ -39,28 +41,29 @@ Command add_client_command(CLI::App& root) {
                   "Behind a symmetric NAT: keep (RFC 6081) or stop (RFC 4380) (SymmetricNat)");
   app->add_option("--log-level", o->log_level, "error, warning, notice, info or debug (LogLevel)");
 
-  return Command{app, [o]() {
-                   daemon::ClientRunOptions run;
-                   if (!o->config.empty()) run.config_path = o->config;
-                   const std::pair<const std::string*, std::pair<const char*, const char*>> flags[] = {
-                       {&o->server, {"ServerAddress", "--server"}},
-                       {&o->server2, {"ServerAddress2", "--server2"}},
-                       {&o->interface, {"InterfaceName", "--interface"}},
-                       {&o->bind, {"BindAddress", "--bind"}},
-                       {&o->port, {"BindPort", "--port"}},
-                       {&o->refresh, {"RefreshInterval", "--refresh-interval"}},
-                       {&o->hook, {"HookScript", "--hook"}},
-                       {&o->symmetric, {"SymmetricNat", "--symmetric-nat"}},
-                       {&o->log_level, {"LogLevel", "--log-level"}},
-                   };
-                   for (const auto& [value, names] : flags) {
-                     if (!value->empty()) run.overrides.push_back({names.first, *value, names.second});
-                   }
-                   for (const auto& f : o->fallback) {
-                     run.overrides.push_back({"FallbackServer", f, "--fallback-server"});
-                   }
-                   return daemon::run_client(run);
-                 }};
+  return Command{
+      app, [o]() {
+        daemon::ClientRunOptions run;
+        if (!o->config.empty()) run.config_path = o->config;
+        const std::pair<const std::string*, std::pair<const char*, const char*>> flags[] = {
+            {&o->server, {"ServerAddress", "--server"}},
+            {&o->server2, {"ServerAddress2", "--server2"}},
+            {&o->interface, {"InterfaceName", "--interface"}},
+            {&o->bind, {"BindAddress", "--bind"}},
+            {&o->port, {"BindPort", "--port"}},
+            {&o->refresh, {"RefreshInterval", "--refresh-interval"}},
+            {&o->hook, {"HookScript", "--hook"}},
+            {&o->symmetric, {"SymmetricNat", "--symmetric-nat"}},
+            {&o->log_level, {"LogLevel", "--log-level"}},
+        };
+        for (const auto& [value, names] : flags) {
+          if (!value->empty()) run.overrides.push_back({names.first, *value, names.second});
+        }
+        for (const auto& f : o->fallback) {
+          run.overrides.push_back({"FallbackServer", f, "--fallback-server"});
+        }
+        return daemon::run_client(run);
+      }};
 }
 
 }  // namespace shipworm::cli

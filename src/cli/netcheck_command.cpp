@@ -51,14 +51,17 @@ Command add_netcheck_command(CLI::App& root) {
                      n.bind_port = c->bind_port;
                    }
                    if (!o->server.empty()) n.server = o->server;
-                   if (n.server.empty()) throw UsageError("give --server or -c FILE with ServerAddress");
+                   if (n.server.empty())
+                     throw UsageError("give --server or -c FILE with ServerAddress");
                    if (!o->server2.empty()) {
                      n.server2 = wire::Ipv4Address::parse(o->server2);
-                     if (!n.server2) throw UsageError("--server2 '" + o->server2 + "' is not an IPv4 address");
+                     if (!n.server2)
+                       throw UsageError("--server2 '" + o->server2 + "' is not an IPv4 address");
                    }
                    if (!o->bind.empty()) {
                      n.bind_address = wire::Ipv4Address::parse(o->bind);
-                     if (!n.bind_address) throw UsageError("--bind '" + o->bind + "' is not an IPv4 address");
+                     if (!n.bind_address)
+                       throw UsageError("--bind '" + o->bind + "' is not an IPv4 address");
                    }
                    if (o->port >= 0) {
                      if (o->port > 65535) throw UsageError("--port must be 0-65535");
@@ -66,7 +69,8 @@ Command add_netcheck_command(CLI::App& root) {
                    }
                    if (!o->target.empty()) {
                      n.target = wire::Ipv6Address::parse(o->target);
-                     if (!n.target) throw UsageError("--target '" + o->target + "' is not an IPv6 address");
+                     if (!n.target)
+                       throw UsageError("--target '" + o->target + "' is not an IPv6 address");
                    }
                    n.tries = o->tries;
                    n.probe_port = static_cast<std::uint16_t>(o->probe_port);

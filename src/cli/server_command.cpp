@@ -32,24 +32,25 @@ Command add_server_command(CLI::App& root) {
                   "Packets forwarded per second per source IPv4 (RateLimitForward)");
   app->add_option("--log-level", o->log_level, "error, warning, notice, info or debug (LogLevel)");
 
-  return Command{app, [o]() {
-                   daemon::ServerRunOptions run;
-                   if (!o->config.empty()) run.config_path = o->config;
-                   const std::pair<const std::string*, std::pair<const char*, const char*>> flags[] = {
-                       {&o->bind, {"ServerBindAddress", "--bind"}},
-                       {&o->bind2, {"ServerBindAddress2", "--bind2"}},
-                       {&o->prefix, {"Prefix", "--prefix"}},
-                       {&o->mtu, {"InterfaceMTU", "--mtu"}},
-                       {&o->max_icmp, {"MaxIcmpPayload", "--max-icmp-payload"}},
-                       {&o->rate_rs, {"RateLimitRs", "--rate-limit-rs"}},
-                       {&o->rate_fwd, {"RateLimitForward", "--rate-limit-forward"}},
-                       {&o->log_level, {"LogLevel", "--log-level"}},
-                   };
-                   for (const auto& [value, names] : flags) {
-                     if (!value->empty()) run.overrides.push_back({names.first, *value, names.second});
-                   }
-                   return daemon::run_server(run);
-                 }};
+  return Command{
+      app, [o]() {
+        daemon::ServerRunOptions run;
+        if (!o->config.empty()) run.config_path = o->config;
+        const std::pair<const std::string*, std::pair<const char*, const char*>> flags[] = {
+            {&o->bind, {"ServerBindAddress", "--bind"}},
+            {&o->bind2, {"ServerBindAddress2", "--bind2"}},
+            {&o->prefix, {"Prefix", "--prefix"}},
+            {&o->mtu, {"InterfaceMTU", "--mtu"}},
+            {&o->max_icmp, {"MaxIcmpPayload", "--max-icmp-payload"}},
+            {&o->rate_rs, {"RateLimitRs", "--rate-limit-rs"}},
+            {&o->rate_fwd, {"RateLimitForward", "--rate-limit-forward"}},
+            {&o->log_level, {"LogLevel", "--log-level"}},
+        };
+        for (const auto& [value, names] : flags) {
+          if (!value->empty()) run.overrides.push_back({names.first, *value, names.second});
+        }
+        return daemon::run_server(run);
+      }};
 }
 
 }  // namespace shipworm::cli

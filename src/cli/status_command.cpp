@@ -2,9 +2,8 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "daemon/control_server.h"
@@ -33,9 +32,10 @@ std::string find_socket(const StatusOptions& o) {
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return path;
     tried += (tried.empty() ? "" : ", ") + path;
   }
-  throw std::runtime_error(fmt::format("no shipworm daemon is running (no control socket at {}; "
-                                       "use --control PATH for another location)",
-                                       tried));
+  throw std::runtime_error(
+      fmt::format("no shipworm daemon is running (no control socket at {}; "
+                  "use --control PATH for another location)",
+                  tried));
 }
 
 void print_value(const nlohmann::ordered_json& v, int indent);
@@ -66,7 +66,9 @@ void print_value(const nlohmann::ordered_json& v, int indent) {
       }
     } else {
       std::string line;
-      for (const auto& item : v) line += (line.empty() ? "" : ", ") + (item.is_string() ? item.get<std::string>() : item.dump());
+      for (const auto& item : v)
+        line +=
+            (line.empty() ? "" : ", ") + (item.is_string() ? item.get<std::string>() : item.dump());
       fmt::print("{}\n", line.empty() ? "(none)" : line);
     }
   } else if (v.is_string()) {
@@ -80,8 +82,8 @@ int ask(const StatusOptions& o, const char* request) {
   const std::string path = find_socket(o);
   auto answer = daemon::control_request(path, request);
   if (!answer) {
-    throw std::runtime_error(fmt::format("no answer from a shipworm daemon: {}",
-                                         answer.error().message()));
+    throw std::runtime_error(
+        fmt::format("no answer from a shipworm daemon: {}", answer.error().message()));
   }
   const auto j = nlohmann::ordered_json::parse(answer.value(), nullptr, false);
   if (j.is_discarded()) throw std::runtime_error("the daemon's answer is not JSON: " + path);

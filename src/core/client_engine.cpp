@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::uint8_t kIcmpDestinationUnreachable = 1;  // RFC 4443 §3.1
 constexpr std::uint8_t kCodeAddressUnreachable = 3;
-constexpr std::size_t kIcmpErrorMax = 1280;               // RFC 4443 §2.4(c)
+constexpr std::size_t kIcmpErrorMax = 1280;  // RFC 4443 §2.4(c)
 constexpr std::size_t kScratchSize = wire::kMaxUdpPayload + 64;
 constexpr int kBubbleTransmissions = 1 + wire::kBubbleRetries;  // §5.2.4: repeat up to 3 times
 constexpr int kPingTransmissions = 1 + wire::kBubbleRetries;    // §5.2.4 case 2, the same
@@ -26,8 +26,8 @@ std::uint64_t endpoint_key(const wire::Endpoint& e) {
 }
 
 std::uint32_t load_nonce32(const std::array<std::uint8_t, 4>& n) {
-  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) |
-         (std::uint32_t{n[2]} << 8) | std::uint32_t{n[3]};
+  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
+         std::uint32_t{n[3]};
 }
 
 bool is_icmpv6_error(const wire::Ipv6View& ip) {
@@ -96,9 +96,12 @@ bool ClientEngine::own(const wire::Ipv6Address& a) const {
 
 bool ClientEngine::send_nonce_trailers() const {
   switch (config_.nonce_trailers) {
-    case NonceTrailerPolicy::kNever: return false;
-    case NonceTrailerPolicy::kAlways: return true;
-    case NonceTrailerPolicy::kWhenSymmetric: return qualified_.symmetric;
+    case NonceTrailerPolicy::kNever:
+      return false;
+    case NonceTrailerPolicy::kAlways:
+      return true;
+    case NonceTrailerPolicy::kWhenSymmetric:
+      return qualified_.symmetric;
   }
   return false;
 }
@@ -130,15 +133,15 @@ void ClientEngine::on_qualification_step(TimePoint now, Qualification::Step step
     rotation_.after_success();
     maintenance_.start(now, qualified_);
     own_ = maintenance_.address().to_ipv6();
-    const std::string cause = "qualified with " + rotation_.current().to_string() + ": " +
-                              qualified_.summary;
+    const std::string cause =
+        "qualified with " + rotation_.current().to_string() + ": " + qualified_.summary;
     AddressChange change{std::nullopt, own_, maintenance_.mtu(), cause};
     transition(now, ClientState::kQualified, cause, sink);
     sink.address_changed(change);
   } else if (step == Qualification::Step::kFailed) {
     nat_ = qualification_.nat_type();
-    const std::string failed = qualification_.failure_cause() + " (server " +
-                               rotation_.current().to_string() + ")";
+    const std::string failed =
+        qualification_.failure_cause() + " (server " + rotation_.current().to_string() + ")";
     const Duration delay = rotation_.after_failure();
     if (delay == Duration::zero()) {
       begin_qualification(now, failed + "; failing over", sink);
@@ -158,7 +161,8 @@ void ClientEngine::withdraw_address(std::string_view cause, ActionSink& sink) {
 
 void ClientEngine::clear_peers() {
   for (bool trusted : {false, true}) {
-    for (PeerId id = peers_.least_recent(trusted); id != kNoPeer; id = peers_.least_recent(trusted)) {
+    for (PeerId id = peers_.least_recent(trusted); id != kNoPeer;
+         id = peers_.least_recent(trusted)) {
       peers_.remove(id);
     }
   }
@@ -183,9 +187,12 @@ void ClientEngine::on_maintenance_step(TimePoint now, Maintenance::Step step, Ac
 
 std::optional<TimePoint> ClientEngine::next_deadline() const {
   switch (state_) {
-    case ClientState::kInitial: return std::nullopt;
-    case ClientState::kStarting: return qualification_.deadline();
-    case ClientState::kOffline: return retry_at_;
+    case ClientState::kInitial:
+      return std::nullopt;
+    case ClientState::kStarting:
+      return qualification_.deadline();
+    case ClientState::kOffline:
+      return retry_at_;
     case ClientState::kQualified: {
       std::optional<TimePoint> d = maintenance_.deadline();
       const TimePoint p = peers_.next_deadline();
@@ -198,7 +205,8 @@ std::optional<TimePoint> ClientEngine::next_deadline() const {
 
 void ClientEngine::on_timer(TimePoint now, ActionSink& sink) {
   switch (state_) {
-    case ClientState::kInitial: return;
+    case ClientState::kInitial:
+      return;
     case ClientState::kStarting:
       on_qualification_step(now, qualification_.on_timer(now, sink), sink);
       return;
@@ -314,7 +322,8 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
   }
   const auto ins = peers_.find_or_create(ip.src, now);
   if (ins.evicted_queued_packets > 0) {
-    counters_.dropped[static_cast<std::size_t>(ClientDrop::kPeerTableFull)] += ins.evicted_queued_packets;
+    counters_.dropped[static_cast<std::size_t>(ClientDrop::kPeerTableFull)] +=
+        ins.evicted_queued_packets;
   }
   Rfc6081PeerState* x = peers_.rfc6081(ins.id);
   if (x) {
@@ -330,10 +339,10 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
   note_bubble(now, ins.id);
   ++counters_.bubble_replies;
   ++counters_.bubbles_direct;
-  send_bubble(origin, ip.src,
-              x && x->nonce_received ? std::optional<std::uint32_t>(x->nonce_received)
-                                     : std::nullopt,
-              sink);
+  send_bubble(
+      origin, ip.src,
+      x && x->nonce_received ? std::optional<std::uint32_t>(x->nonce_received) : std::nullopt,
+      sink);
 }
 
 void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
@@ -568,7 +577,7 @@ void ClientEngine::on_tun(TimePoint now, wire::Bytes packet, ActionSink& sink) {
   if (teredo) {
     start_bubbling(now, id, sink);  // case 5
   } else {
-    start_ping(now, id, sink);      // case 2
+    start_ping(now, id, sink);  // case 2
   }
 }
 
@@ -651,8 +660,9 @@ void ClientEngine::send_bubble(const wire::Endpoint& to, const wire::Ipv6Address
   wire::write_bubble(w, own_, dst, config_.bubble_hop_limit);
   if (nonce) {
     const std::uint32_t n = *nonce;
-    wire::write_nonce_trailer(w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+    wire::write_nonce_trailer(
+        w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+            static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
   }
   sink.send_udp(to, w.written());
 }

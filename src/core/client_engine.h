@@ -72,7 +72,7 @@ enum class UnsolicitedPolicy : std::uint8_t {
 struct ClientEngineConfig {
   std::vector<ServerPair> servers;  // tried in order (failover); at least one
   QualificationConfig qualification;
-  MaintenanceConfig maintenance;    // its credentials are taken from `qualification`
+  MaintenanceConfig maintenance;  // its credentials are taken from `qualification`
   RetryConfig retry;
   PeerTableConfig peers{1024, 0, 4096, std::size_t{256} << 10, true, 0};
   bool honor_cone_bit = false;  // RFC 5991 §3.2: SHOULD ignore a peer's C bit (case 4)
@@ -81,7 +81,7 @@ struct ClientEngineConfig {
   TokenBucketConfig unsolicited_limit{1, 5};   // ping tests started by case 6, in total
   TokenBucketConfig icmp_error_limit{10, 10};  // destination unreachable, in total
   TokenBucketConfig bubble_reply_limit{1, 4};  // per source, bubbles with no peer entry
-  std::uint8_t bubble_hop_limit = 255;  // unspecified by RFC 4380; Miredo sends 0
+  std::uint8_t bubble_hop_limit = 255;         // unspecified by RFC 4380; Miredo sends 0
   std::uint8_t ping_hop_limit = 64;
   // Source of the ICMPv6 errors written to the TUN device: the interface's link-local
   // address (the daemon configures fe80::ffff:ffff:ffff, as Miredo's hook does).

@@ -23,8 +23,8 @@ class RandomSource {
   std::uint32_t u32() {
     std::array<std::uint8_t, 4> b{};
     fill(b);
-    return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
-           (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
+    return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+           std::uint32_t{b[3]};
   }
   // Uniform in [0, 1), 32 bits of resolution.
   double unit() { return static_cast<double>(u32()) / 4294967296.0; }

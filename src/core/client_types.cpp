@@ -12,21 +12,30 @@ std::string ServerPair::to_string() const {
 
 std::string_view to_string(NatType t) {
   switch (t) {
-    case NatType::kUnknown: return "unknown";
-    case NatType::kNone: return "none";
-    case NatType::kConeOrRestricted: return "cone-or-restricted";
-    case NatType::kSymmetric: return "symmetric";
-    case NatType::kBlocked: return "blocked";
+    case NatType::kUnknown:
+      return "unknown";
+    case NatType::kNone:
+      return "none";
+    case NatType::kConeOrRestricted:
+      return "cone-or-restricted";
+    case NatType::kSymmetric:
+      return "symmetric";
+    case NatType::kBlocked:
+      return "blocked";
   }
   return "unknown";
 }
 
 std::string_view to_string(ClientState s) {
   switch (s) {
-    case ClientState::kInitial: return "initial";
-    case ClientState::kStarting: return "starting";
-    case ClientState::kQualified: return "qualified";
-    case ClientState::kOffline: return "offline";
+    case ClientState::kInitial:
+      return "initial";
+    case ClientState::kStarting:
+      return "starting";
+    case ClientState::kQualified:
+      return "qualified";
+    case ClientState::kOffline:
+      return "offline";
   }
   return "unknown";
 }

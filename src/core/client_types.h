@@ -42,10 +42,10 @@ std::string_view to_string(NatType t);
 
 // The client's connectivity status (RFC 4380 §5.2.1: Initial, Starting, Qualified, Off-line).
 enum class ClientState : std::uint8_t {
-  kInitial,     // not started
-  kStarting,    // qualification running
-  kQualified,   // address configured; maintenance running
-  kOffline,     // qualification failed or server lost; retrying after a backoff
+  kInitial,    // not started
+  kStarting,   // qualification running
+  kQualified,  // address configured; maintenance running
+  kOffline,    // qualification failed or server lost; retrying after a backoff
 };
 std::string_view to_string(ClientState s);
 
@@ -58,13 +58,13 @@ struct ClientStatus {
   wire::Endpoint mapping;
   std::optional<wire::Endpoint> secondary_mapping;
   NatType nat = NatType::kUnknown;
-  bool port_preserving = false;  // RFC 6081 §5.4.3
-  bool symmetric = false;        // RFC 6081 §5.3.3
-  ServerPair server;             // the server in use (or being tried)
-  std::size_t server_index = 0;  // in the configured list
+  bool port_preserving = false;             // RFC 6081 §5.4.3
+  bool symmetric = false;                   // RFC 6081 §5.3.3
+  ServerPair server;                        // the server in use (or being tried)
+  std::size_t server_index = 0;             // in the configured list
   std::optional<TimePoint> last_server_rx;  // last valid RA
-  Duration refresh_interval{};   // the current randomized refresh interval
-  std::optional<TimePoint> retry_at;  // kOffline: when qualification restarts
+  Duration refresh_interval{};              // the current randomized refresh interval
+  std::optional<TimePoint> retry_at;        // kOffline: when qualification restarts
   std::uint32_t mtu = wire::kDefaultMtu;
 };
 
@@ -78,39 +78,39 @@ struct AddressChange {
 };
 
 // Why the client dropped a datagram or a TUN packet, beyond wire::DropReason.
-#define SHIPWORM_CLIENT_DROP_REASONS(X)                                                       \
-  /* RA acceptance (RFC 4380 §5.2.1 step 5, §5.2.5) */                                      \
-  X(kRaUnexpected, "ra_unexpected")                    /* no solicitation outstanding */    \
-  X(kRaWrongSource, "ra_wrong_udp_source")             /* not the address:3544 we asked */  \
-  X(kRaNoOrigin, "ra_no_origin_indication")                                                  \
-  X(kRaNoAuth, "ra_no_auth_header")                    /* nonce not echoed */               \
-  X(kRaNonceMismatch, "ra_nonce_mismatch")             /* §5.2.2 MUST discard */            \
-  X(kRaAuthFailed, "ra_auth_failed")                   /* §5.2.2 HMAC mismatch */           \
-  X(kRaWrongDestination, "ra_wrong_destination")       /* not the RS link-local source */   \
-  X(kRaPrefixCount, "ra_prefix_count_not_one")                                               \
-  X(kRaWrongPrefix, "ra_wrong_prefix")                 /* not 2001:0:<server>::/64 */       \
-  X(kRaMappingNotGlobal, "ra_mapping_not_global")      /* §4: global address embeds global */ \
-  /* reception (RFC 4380 §5.2.3) */                                                          \
-  X(kNotQualified, "not_qualified")                                                          \
-  X(kDestinationNotOwn, "ipv6_destination_not_own")                                          \
-  X(kLinkLocalSource, "link_local_source")                                                   \
-  X(kServerMessageIgnored, "server_message_ignored")                                         \
-  X(kPeerMappingMismatch, "peer_mapping_mismatch")     /* cases 1/3 and 6081 nonce failed */ \
-  X(kEchoNonceMismatch, "echo_nonce_mismatch")         /* case 2 */                         \
-  X(kUnsolicited, "unsolicited_source")                /* case 6 (then a ping test) */      \
-  X(kUnsolicitedRateLimited, "unsolicited_rate_limited")                                     \
-  X(kLocalDiscoveryUnsupported, "local_discovery_unsupported") /* case 4 (§5.2.8) */         \
-  X(kBubbleReplyRateLimited, "bubble_reply_rate_limited")                                    \
-  X(kOriginNotGlobal, "origin_not_global")                                                   \
-  /* transmission (RFC 4380 §5.2.4) */                                                       \
-  X(kTunSourceNotOwn, "tun_source_not_own")                                                  \
-  X(kTunMulticast, "tun_multicast_destination")                                              \
-  X(kTunToSelf, "tun_destination_is_own_address")                                            \
-  X(kTunDestinationNotGlobal, "teredo_destination_not_global") /* cases 4/5 MUST drop */     \
-  X(kTunServerNotGlobal, "teredo_server_not_global")   /* indirect bubble target */         \
-  X(kQueueFull, "queue_full")                                                                \
-  X(kPeerTableFull, "peer_table_full")                                                       \
-  X(kPeerUnreachable, "peer_unreachable")              /* queued, bubbles/ping unanswered */ \
+#define SHIPWORM_CLIENT_DROP_REASONS(X)                                                     \
+  /* RA acceptance (RFC 4380 §5.2.1 step 5, §5.2.5) */                                    \
+  X(kRaUnexpected, "ra_unexpected")        /* no solicitation outstanding */                \
+  X(kRaWrongSource, "ra_wrong_udp_source") /* not the address:3544 we asked */              \
+  X(kRaNoOrigin, "ra_no_origin_indication")                                                 \
+  X(kRaNoAuth, "ra_no_auth_header")              /* nonce not echoed */                     \
+  X(kRaNonceMismatch, "ra_nonce_mismatch")       /* §5.2.2 MUST discard */                 \
+  X(kRaAuthFailed, "ra_auth_failed")             /* §5.2.2 HMAC mismatch */                \
+  X(kRaWrongDestination, "ra_wrong_destination") /* not the RS link-local source */         \
+  X(kRaPrefixCount, "ra_prefix_count_not_one")                                              \
+  X(kRaWrongPrefix, "ra_wrong_prefix")            /* not 2001:0:<server>::/64 */            \
+  X(kRaMappingNotGlobal, "ra_mapping_not_global") /* §4: global address embeds global */   \
+  /* reception (RFC 4380 §5.2.3) */                                                        \
+  X(kNotQualified, "not_qualified")                                                         \
+  X(kDestinationNotOwn, "ipv6_destination_not_own")                                         \
+  X(kLinkLocalSource, "link_local_source")                                                  \
+  X(kServerMessageIgnored, "server_message_ignored")                                        \
+  X(kPeerMappingMismatch, "peer_mapping_mismatch") /* cases 1/3 and 6081 nonce failed */    \
+  X(kEchoNonceMismatch, "echo_nonce_mismatch")     /* case 2 */                             \
+  X(kUnsolicited, "unsolicited_source")            /* case 6 (then a ping test) */          \
+  X(kUnsolicitedRateLimited, "unsolicited_rate_limited")                                    \
+  X(kLocalDiscoveryUnsupported, "local_discovery_unsupported") /* case 4 (§5.2.8) */       \
+  X(kBubbleReplyRateLimited, "bubble_reply_rate_limited")                                   \
+  X(kOriginNotGlobal, "origin_not_global")                                                  \
+  /* transmission (RFC 4380 §5.2.4) */                                                     \
+  X(kTunSourceNotOwn, "tun_source_not_own")                                                 \
+  X(kTunMulticast, "tun_multicast_destination")                                             \
+  X(kTunToSelf, "tun_destination_is_own_address")                                           \
+  X(kTunDestinationNotGlobal, "teredo_destination_not_global") /* cases 4/5 MUST drop */    \
+  X(kTunServerNotGlobal, "teredo_server_not_global")           /* indirect bubble target */ \
+  X(kQueueFull, "queue_full")                                                               \
+  X(kPeerTableFull, "peer_table_full")                                                      \
+  X(kPeerUnreachable, "peer_unreachable") /* queued, bubbles/ping unanswered */             \
   X(kTooBig, "packet_too_big")
 
 enum class ClientDrop : std::uint8_t {
@@ -126,22 +126,22 @@ struct ClientCounters {
   std::uint64_t tun_packets = 0;
   std::uint64_t rs_sent = 0;
   std::uint64_t ra_accepted = 0;
-  std::uint64_t qualifications = 0;      // successful
+  std::uint64_t qualifications = 0;  // successful
   std::uint64_t qualification_failures = 0;
   std::uint64_t server_losses = 0;
   std::uint64_t address_changes = 0;
-  std::uint64_t delivered = 0;           // IPv6 packets written to the TUN device
-  std::uint64_t delivered_bytes = 0;     // their IPv6 bytes (header included)
-  std::uint64_t sent = 0;                // data packets sent to peers or relays
-  std::uint64_t sent_bytes = 0;          // their IPv6 bytes (header included)
+  std::uint64_t delivered = 0;        // IPv6 packets written to the TUN device
+  std::uint64_t delivered_bytes = 0;  // their IPv6 bytes (header included)
+  std::uint64_t sent = 0;             // data packets sent to peers or relays
+  std::uint64_t sent_bytes = 0;       // their IPv6 bytes (header included)
   std::uint64_t queued = 0;
   std::uint64_t bubbles_direct = 0;
   std::uint64_t bubbles_indirect = 0;
   std::uint64_t bubbles_received = 0;
-  std::uint64_t bubble_replies = 0;      // bubbles answered (incl. Miredo link-local ones)
-  std::uint64_t pings_sent = 0;          // §5.2.9 echo requests
-  std::uint64_t peers_trusted = 0;       // untrusted/absent -> trusted transitions
-  std::uint64_t icmp_errors = 0;         // destination unreachable to the local sender
+  std::uint64_t bubble_replies = 0;          // bubbles answered (incl. Miredo link-local ones)
+  std::uint64_t pings_sent = 0;              // §5.2.9 echo requests
+  std::uint64_t peers_trusted = 0;           // untrusted/absent -> trusted transitions
+  std::uint64_t icmp_errors = 0;             // destination unreachable to the local sender
   std::uint64_t icmp_errors_suppressed = 0;  // rate-limited (RFC 4443 §2.4(f))
   std::array<std::uint64_t, static_cast<std::size_t>(wire::DropReason::kCount)> malformed{};
   std::array<std::uint64_t, static_cast<std::size_t>(ClientDrop::kCount)> dropped{};

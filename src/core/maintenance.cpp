@@ -34,8 +34,8 @@ void Maintenance::stop() {
 }
 
 void Maintenance::draw_interval() {
-  const double f = config_.randomize_low +
-                   (config_.randomize_high - config_.randomize_low) * random_.unit();
+  const double f =
+      config_.randomize_low + (config_.randomize_high - config_.randomize_low) * random_.unit();
   interval_ = std::chrono::duration_cast<Duration>(config_.refresh_interval * f);
 }
 
@@ -92,8 +92,8 @@ Maintenance::Step Maintenance::on_datagram(TimePoint now, const wire::Endpoint& 
   // RFC 4380 §5.2.5: a new mapping makes the old address invalid. The random bits are
   // redrawn only now; while the mapping is unchanged they stay, so the address does too.
   cause_ = "mapping changed from " + address_.mapped.to_string() + " to " + ra->mapping.to_string();
-  address_ = wire::TeredoAddress{server_.primary, wire::make_flags(false, random_.u16()),
-                                 ra->mapping};
+  address_ =
+      wire::TeredoAddress{server_.primary, wire::make_flags(false, random_.u16()), ra->mapping};
   ++counters_.address_changes;
   return Step::kMappingChanged;
 }

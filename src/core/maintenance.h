@@ -34,7 +34,7 @@ struct MaintenanceConfig {
   double randomize_low = 0.75;
   double randomize_high = 1.0;
   Duration timeout = wire::kQualificationTimeout;  // T between RSs
-  int attempts = wire::kQualificationAttempts;       // N RSs before the server is lost
+  int attempts = wire::kQualificationAttempts;     // N RSs before the server is lost
   std::optional<ClientCredentials> credentials;
 };
 

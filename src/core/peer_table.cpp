@@ -423,7 +423,8 @@ std::size_t PeerTable::bytes_per_peer() const {
 std::size_t PeerTable::memory_bytes() const {
   return sizeof(*this) + entries_.size() * sizeof(Peer) +
          rfc6081_.size() * sizeof(Rfc6081PeerState) + index_.size() * sizeof(std::uint32_t) +
-         heap_.size() * sizeof(PeerId) + chunk_data_.size() + chunk_next_.size() * sizeof(std::uint32_t);
+         heap_.size() * sizeof(PeerId) + chunk_data_.size() +
+         chunk_next_.size() * sizeof(std::uint32_t);
 }
 
 }  // namespace shipworm::core

@@ -63,30 +63,30 @@ inline constexpr PeerId kNoPeer = std::numeric_limits<PeerId>::max();
 
 // RFC 6081 per-peer fields (§5.2.1, §5.3.1, §5.4.1, §5.5.1, §5.6.1, §5.7.1). Zero = unset.
 struct Rfc6081PeerState {
-  std::uint32_t nonce_sent = 0;      // §5.2.1: nonce of the last indirect bubble sent
-  std::uint32_t nonce_received = 0;  // §5.2.1: nonce of the last indirect bubble received
-  std::uint16_t random_port = 0;     // §5.4.1: our predicted external port towards the peer
-  std::uint16_t peer_random_port = 0;  // §5.4.1: the port the peer uses towards us
-  bool symmetric_peer = false;         // §5.3.1
+  std::uint32_t nonce_sent = 0;         // §5.2.1: nonce of the last indirect bubble sent
+  std::uint32_t nonce_received = 0;     // §5.2.1: nonce of the last indirect bubble received
+  std::uint16_t random_port = 0;        // §5.4.1: our predicted external port towards the peer
+  std::uint16_t peer_random_port = 0;   // §5.4.1: the port the peer uses towards us
+  bool symmetric_peer = false;          // §5.3.1
   std::uint8_t solicitations_sent = 0;  // §5.7.1
   std::uint8_t alternate_count = 0;     // §5.6.1
   std::array<wire::Endpoint, wire::kMaxAlternateAddresses> alternate{};  // §5.6.1
-  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce1{};  // §5.5.1
-  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce2{};  // §5.5.1
+  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce1{};         // §5.5.1
+  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce2{};         // §5.5.1
 };
 
 // One entry of the list of recent peers (RFC 4380 §5.2). Protocol fields are public and
 // owned by the engine; the table's own links are private.
 struct Peer {
-  wire::Ipv6Address address;  // the key
-  wire::Endpoint mapping;     // mapped IPv4 and port to send to (§5.2: "mapped IPv4 and port")
+  wire::Ipv6Address address;     // the key
+  wire::Endpoint mapping;        // mapped IPv4 and port to send to (§5.2: "mapped IPv4 and port")
   wire::Endpoint local_mapping;  // local discovery (§5.2.8); port 0 = none
-  TimePoint last_rx{};        // last reception from this peer (§5.2.4 validity: < 30 s)
-  TimePoint last_tx{};        // last transmission to this peer (§5.2.6: bubble spacing)
-  TimePoint bubble_window_start{};  // first bubble counted in `bubbles` (§5.2.6)
-  TimePoint local_seen{};     // last discovery bubble (§5.2.4 case 3: within 600 s)
+  TimePoint last_rx{};           // last reception from this peer (§5.2.4 validity: < 30 s)
+  TimePoint last_tx{};           // last transmission to this peer (§5.2.6: bubble spacing)
+  TimePoint bubble_window_start{};        // first bubble counted in `bubbles` (§5.2.6)
+  TimePoint local_seen{};                 // last discovery bubble (§5.2.4 case 3: within 600 s)
   TimePoint deadline = TimePoint::max();  // engine timer; use PeerTable::set_deadline()
-  TimePoint last_used{};      // LRU recency; use PeerTable::touch()
+  TimePoint last_used{};                  // LRU recency; use PeerTable::touch()
   std::array<std::uint8_t, wire::kNonceSize> ping_nonce{};  // §5.2.9 direct connectivity test
   std::uint8_t bubbles = 0;   // bubbles sent since the last direct reply, in the window
   std::uint8_t attempts = 0;  // engine-defined retry counter (bubble or ping repetitions)
@@ -96,9 +96,7 @@ struct Peer {
   // Trusted status (§5.2, §2.11): read here, change through PeerTable::set_trusted().
   [[nodiscard]] bool trusted() const { return trusted_; }
   // §5.2.4: usable for sending only while the last reception is recent.
-  [[nodiscard]] bool valid(TimePoint now) const {
-    return now - last_rx < wire::kPeerValidity;
-  }
+  [[nodiscard]] bool valid(TimePoint now) const { return now - last_rx < wire::kPeerValidity; }
   [[nodiscard]] std::uint32_t queued_bytes() const { return q_bytes_; }
   [[nodiscard]] std::uint16_t queued_packets() const { return q_packets_; }
 
@@ -107,9 +105,9 @@ struct Peer {
   bool trusted_ = false;
   bool in_use_ = false;
   std::uint16_t q_packets_ = 0;
-  std::uint16_t q_head_off_ = 0;  // read offset in the head chunk
-  std::uint16_t q_tail_off_ = 0;  // write offset in the tail chunk
-  std::uint32_t q_bytes_ = 0;     // packet bytes queued (record headers not counted)
+  std::uint16_t q_head_off_ = 0;    // read offset in the head chunk
+  std::uint16_t q_tail_off_ = 0;    // write offset in the tail chunk
+  std::uint32_t q_bytes_ = 0;       // packet bytes queued (record headers not counted)
   std::uint32_t q_head_ = kNoPeer;  // chunk indices
   std::uint32_t q_tail_ = kNoPeer;
   PeerId prev_ = kNoPeer;  // LRU links (free list uses next_)
@@ -162,9 +160,7 @@ class PeerTable {
   Peer& operator[](PeerId id) { return entries_[id]; }
   const Peer& operator[](PeerId id) const { return entries_[id]; }
   // nullptr unless config.rfc6081_state.
-  Rfc6081PeerState* rfc6081(PeerId id) {
-    return rfc6081_.empty() ? nullptr : &rfc6081_[id];
-  }
+  Rfc6081PeerState* rfc6081(PeerId id) { return rfc6081_.empty() ? nullptr : &rfc6081_[id]; }
   const Rfc6081PeerState* rfc6081(PeerId id) const {
     return rfc6081_.empty() ? nullptr : &rfc6081_[id];
   }
@@ -187,9 +183,7 @@ class PeerTable {
 
   // --- idle expiry (LRU order) ---
   // The least recently used entry of the given class, or kNoPeer.
-  [[nodiscard]] PeerId least_recent(bool trusted) const {
-    return lru_[trusted ? 1 : 0].tail;
-  }
+  [[nodiscard]] PeerId least_recent(bool trusted) const { return lru_[trusted ? 1 : 0].tail; }
 
   // The most recently used entry of the given class matching `pred(const Peer&)`, or
   // kNoPeer: a walk of that class's LRU list, O(entries of the class). For rare lookups by
@@ -232,8 +226,7 @@ class PeerTable {
 
   // Keyed hash of an address; shard_of() picks a worker for the address.
   static std::uint64_t hash(const wire::Ipv6Address& a, std::uint64_t key);
-  static std::size_t shard_of(const wire::Ipv6Address& a, std::size_t shards,
-                              std::uint64_t key) {
+  static std::size_t shard_of(const wire::Ipv6Address& a, std::size_t shards, std::uint64_t key) {
     return shards <= 1 ? 0 : static_cast<std::size_t>(hash(a, key ^ 0x5348415244ULL) % shards);
   }
 

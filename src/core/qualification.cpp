@@ -28,8 +28,7 @@ std::nullopt_t drop(ClientCounters& counters, std::string* why, wire::DropReason
 // "203.0.113.7:4000" for the first, and ":4011" or "203.0.113.8:4011" for the second,
 // depending on whether only the port differs.
 std::string describe_pair(const wire::Endpoint& a, const wire::Endpoint& b) {
-  const std::string second =
-      a.address == b.address ? ":" + std::to_string(b.port) : b.to_string();
+  const std::string second = a.address == b.address ? ":" + std::to_string(b.port) : b.to_string();
   return "mapping " + a.to_string() + " via primary, " + second + " via secondary";
 }
 
@@ -44,8 +43,7 @@ bool looks_like_router_advertisement(const wire::TeredoPacket& packet) {
 std::optional<AcceptedRa> accept_router_advertisement(const RaExpectation& expect,
                                                       const wire::Endpoint& source,
                                                       const wire::TeredoPacket& packet,
-                                                      ClientCounters& counters,
-                                                      std::string* why) {
+                                                      ClientCounters& counters, std::string* why) {
   // The UDP source must be the address we solicited, on port 3544. With C = 0 a server
   // answers from the address that received the RS (RFC 5991 §3.2); only a C = 1 RS is
   // answered from the other one, and we never send those.
@@ -90,8 +88,8 @@ std::optional<AcceptedRa> accept_router_advertisement(const RaExpectation& expec
 }
 
 void send_router_solicitation(const wire::Endpoint& to, const wire::Nonce& nonce,
-                              const std::optional<ClientCredentials>& credentials,
-                              ActionSink& sink, ClientCounters& counters) {
+                              const std::optional<ClientCredentials>& credentials, ActionSink& sink,
+                              ClientCounters& counters) {
   std::array<std::uint8_t, kRsScratch> buf{};
   wire::Writer w(buf);
   std::optional<wire::SecureQualification> secure;
@@ -154,14 +152,14 @@ Qualification::Step Qualification::on_timer(TimePoint now, ActionSink& sink) {
   std::string cause = "no reply from " + target().to_string() + " after " +
                       std::to_string(attempts_) + (attempts_ == 1 ? " try" : " tries");
   if (!last_drop_.empty()) cause += " (last RA rejected: " + last_drop_ + ")";
-  if (phase_ == Phase::kPrimary) return fail(NatType::kBlocked, "UDP blocked or server down: " + cause);
+  if (phase_ == Phase::kPrimary)
+    return fail(NatType::kBlocked, "UDP blocked or server down: " + cause);
   if (config_.secondary_optional) return finish({}, false);
   return fail(NatType::kUnknown, "secondary server address unreachable: " + cause);
 }
 
 Qualification::Step Qualification::on_datagram(TimePoint now, const wire::Endpoint& source,
-                                               const wire::TeredoPacket& packet,
-                                               ActionSink& sink) {
+                                               const wire::TeredoPacket& packet, ActionSink& sink) {
   if (!running()) {
     counters_.drop(ClientDrop::kRaUnexpected);
     return Step::kNothing;
@@ -208,14 +206,17 @@ Qualification::Step Qualification::finish(const wire::Endpoint& secondary_mappin
     }
     r.summary = what + "; keeping the primary mapping (RFC 6081 §5.2)";
   } else if (!secondary_answered) {
-    r.summary = "mapping " + primary_mapping_.to_string() + " via primary, no reply from secondary " +
+    r.summary = "mapping " + primary_mapping_.to_string() +
+                " via primary, no reply from secondary " +
                 server_.secondary_endpoint().to_string() + "; NAT type unknown";
   } else {
-    r.summary = "mapping " + primary_mapping_.to_string() + ", NAT " + std::string(to_string(r.nat));
+    r.summary =
+        "mapping " + primary_mapping_.to_string() + ", NAT " + std::string(to_string(r.nat));
   }
   if (r.port_preserving && r.nat != NatType::kNone) r.summary += ", port-preserving";
   // RFC 5991 §3.1: C = 0 and 12 random bits from the CSPRNG.
-  r.address = wire::TeredoAddress{server_.primary, wire::make_flags(false, random_.u16()), r.mapping};
+  r.address =
+      wire::TeredoAddress{server_.primary, wire::make_flags(false, random_.u16()), r.mapping};
   result_ = std::move(r);
   phase_ = Phase::kDone;
   ++counters_.qualifications;

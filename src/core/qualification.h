@@ -41,15 +41,15 @@ enum class SymmetricNatPolicy : std::uint8_t {
 };
 
 struct QualificationConfig {
-  std::uint16_t local_port = 0;                      // service port: Port-Preserving flag
-  std::optional<wire::Ipv4Address> local_address;    // bound address: NatType::kNone
+  std::uint16_t local_port = 0;                    // service port: Port-Preserving flag
+  std::optional<wire::Ipv4Address> local_address;  // bound address: NatType::kNone
   SymmetricNatPolicy symmetric_policy = SymmetricNatPolicy::kKeepPrimaryMapping;
   // RFC 4380 §5.2.1 step 7: no answer from the secondary address means the service is
   // unusable. With this set, such a client qualifies anyway with NatType::kUnknown.
   bool secondary_optional = false;
   std::optional<ClientCredentials> credentials;
   Duration timeout = wire::kQualificationTimeout;  // T
-  int attempts = wire::kQualificationAttempts;       // N, transmissions per phase
+  int attempts = wire::kQualificationAttempts;     // N, transmissions per phase
 };
 
 struct QualificationResult {
@@ -58,10 +58,10 @@ struct QualificationResult {
   wire::Endpoint mapping;       // via the primary address (the one in the address)
   std::optional<wire::Endpoint> secondary_mapping;
   NatType nat = NatType::kUnknown;
-  bool port_preserving = false;  // RFC 6081 §5.4.3: origin port == local port
-  bool symmetric = false;        // RFC 6081 §5.3.3: secondary mapping differs
+  bool port_preserving = false;           // RFC 6081 §5.4.3: origin port == local port
+  bool symmetric = false;                 // RFC 6081 §5.3.3: secondary mapping differs
   std::uint32_t mtu = wire::kDefaultMtu;  // from the RA's MTU option, at least 1280
-  std::string summary;  // one log line: "qualified via ...: mapping ..., NAT ..."
+  std::string summary;                    // one log line: "qualified via ...: mapping ..., NAT ..."
 };
 
 // --- RA acceptance, shared with maintenance (RFC 4380 §5.2.1 step 5, §5.2.5) ---
@@ -90,8 +90,8 @@ bool looks_like_router_advertisement(const wire::TeredoPacket& packet);
 
 // Sends the solicitation of `round`: [auth with nonce] RS from client_rs_link_local(false).
 void send_router_solicitation(const wire::Endpoint& to, const wire::Nonce& nonce,
-                              const std::optional<ClientCredentials>& credentials,
-                              ActionSink& sink, ClientCounters& counters);
+                              const std::optional<ClientCredentials>& credentials, ActionSink& sink,
+                              ClientCounters& counters);
 
 class Qualification {
  public:

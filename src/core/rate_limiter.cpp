@@ -41,8 +41,8 @@ bool RateLimiter::allow(std::uint64_t key, TimePoint now) {
     *victim = Slot{key, now, config_.burst, true};
     slot = victim;
   } else if (now > slot->last) {
-    slot->tokens = std::min(config_.burst,
-                            slot->tokens + seconds_between(slot->last, now) * config_.rate_per_second);
+    slot->tokens = std::min(
+        config_.burst, slot->tokens + seconds_between(slot->last, now) * config_.rate_per_second);
     slot->last = now;
   }
   if (slot->tokens < 1.0) return false;

@@ -86,7 +86,8 @@ RelayEngine::RelayEngine(RelayEngineConfig config)
   if (config_.host_specific && config_.served.empty()) {
     throw std::invalid_argument("a host-specific relay needs the host's own IPv6 addresses");
   }
-  config_.peer_idle_timeout = std::max<Duration>(config_.peer_idle_timeout, std::chrono::seconds(4));
+  config_.peer_idle_timeout =
+      std::max<Duration>(config_.peer_idle_timeout, std::chrono::seconds(4));
 }
 
 void RelayEngine::set_served(std::vector<Ipv6Prefix> served) { config_.served = std::move(served); }
@@ -140,8 +141,8 @@ void RelayEngine::on_udp_inplace(TimePoint now, const Endpoint& from, wire::Muta
   udp_in(now, from, payload, payload.data(), out);
 }
 
-void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload,
-                         std::uint8_t* writable, ActionSink& out) {
+void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload, std::uint8_t* writable,
+                         ActionSink& out) {
   ++counters_.udp_packets_in;
   counters_.udp_bytes_in += payload.size();
   if (is_own(from.address)) return drop(RelayDrop::kLoopFromOwnAddress);
@@ -421,8 +422,7 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
   } else if (source != nullptr) {
     src = *source;
   } else {
-    const Bytes head =
-        table_.peek(id, wire::MutableBytes(ctrl_buf_).first(wire::kIpv6HeaderSize));
+    const Bytes head = table_.peek(id, wire::MutableBytes(ctrl_buf_).first(wire::kIpv6HeaderSize));
     if (head.size() < wire::kIpv6HeaderSize) {
       fail(now, id, out);  // nothing queued and no address to bubble from
       return;
@@ -439,8 +439,9 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
     std::uint32_t n = 0;
     while (n == 0) n = config_.random->u32();  // 0 means "none" in the peer state
     x->nonce_sent = n;
-    wire::write_nonce_trailer(w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+    wire::write_nonce_trailer(
+        w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+            static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
   }
   out.send_udp(Endpoint{dst->server, wire::kTeredoPort}, w.written());
   ++counters_.bubbles_sent_indirect;

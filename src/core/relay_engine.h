@@ -40,32 +40,32 @@
 namespace shipworm::core {
 
 // Why the relay dropped a packet, beyond the codec reasons of wire::DropReason.
-#define SHIPWORM_RELAY_DROP_REASONS(X)                                                        \
-  /* from clients (on_udp), RFC 4380 §5.4.2 and rfc-checklist §9.2 */                         \
-  X(kLoopFromOwnAddress, "loop_from_own_address")                /* §9.1 */                  \
-  X(kSourceNotGlobal, "ipv4_source_not_global")                  /* §5.2.4 */                \
-  X(kSourceNotTeredo, "ipv6_source_not_teredo")                  /* §5.4.2 */                \
-  X(kTeredoSourceMismatch, "teredo_source_mismatch")             /* §5.4.2: spoofing */      \
-  X(kUnknownPeer, "unknown_peer")                                /* §5.4.2 "may" */          \
-  X(kLoopTeredoDestination, "loop_teredo_destination")           /* §9.2 */                  \
-  X(kDestinationNotGlobal, "ipv6_destination_not_global")        /* RFC 4291 scope */        \
-  X(kDestinationNotServed, "destination_not_served")             /* §5.4.2 */                \
-  /* from the native side (on_tun), RFC 4380 §5.4.1 and rfc-checklist §9.1 */                 \
-  X(kDestinationNotTeredo, "destination_not_teredo")             /* §5.4.1 */                \
-  X(kDestinationIpv4NotGlobal, "teredo_destination_ipv4_not_global") /* §5.4.1 MUST */       \
-  X(kServerIpv4NotGlobal, "teredo_server_ipv4_not_global")       /* §9.1 [derived] */        \
-  X(kLoopOwnIpv4Destination, "loop_destination_embeds_own_ipv4") /* §9.1, §9.2 */            \
-  X(kLoopOwnIpv4Source, "loop_source_embeds_own_ipv4")           /* §9.1 (6to4, ISATAP) */   \
-  X(kLoopTeredoSource, "loop_teredo_source_from_native")         /* §9.1 */                  \
-  X(kSourceNotGlobal6, "ipv6_source_not_global")                 /* RFC 4291 scope */        \
-  X(kSourceNotServed, "source_not_served")                       /* §7.3.5, host-specific */ \
-  X(kPeerUnreachable, "peer_unreachable")                        /* §5.4.1 hold-down */      \
-  X(kQueueFullPeer, "queue_full_peer")                           /* §5.4.1 queue limit */    \
-  X(kQueueFullTotal, "queue_full_total")                         /* §5.4.1 queue limit */    \
-  X(kQueueDroppedUnreachable, "queued_dropped_peer_unreachable") /* §5.4.1: with entry */    \
-  X(kQueueDroppedEvicted, "queued_dropped_peer_evicted")         /* LRU eviction */          \
-  /* both directions */                                                                       \
-  X(kHopLimitExceeded, "hop_limit_exceeded")                     /* §9.6, RFC 8200 */
+#define SHIPWORM_RELAY_DROP_REASONS(X)                                                            \
+  /* from clients (on_udp), RFC 4380 §5.4.2 and rfc-checklist §9.2 */                           \
+  X(kLoopFromOwnAddress, "loop_from_own_address")         /* §9.1 */                             \
+  X(kSourceNotGlobal, "ipv4_source_not_global")           /* §5.2.4 */                           \
+  X(kSourceNotTeredo, "ipv6_source_not_teredo")           /* §5.4.2 */                           \
+  X(kTeredoSourceMismatch, "teredo_source_mismatch")      /* §5.4.2: spoofing */                 \
+  X(kUnknownPeer, "unknown_peer")                         /* §5.4.2 "may" */                     \
+  X(kLoopTeredoDestination, "loop_teredo_destination")    /* §9.2 */                             \
+  X(kDestinationNotGlobal, "ipv6_destination_not_global") /* RFC 4291 scope */                    \
+  X(kDestinationNotServed, "destination_not_served")      /* §5.4.2 */                           \
+  /* from the native side (on_tun), RFC 4380 §5.4.1 and rfc-checklist §9.1 */                   \
+  X(kDestinationNotTeredo, "destination_not_teredo")                 /* §5.4.1 */                \
+  X(kDestinationIpv4NotGlobal, "teredo_destination_ipv4_not_global") /* §5.4.1 MUST */           \
+  X(kServerIpv4NotGlobal, "teredo_server_ipv4_not_global")           /* §9.1 [derived] */        \
+  X(kLoopOwnIpv4Destination, "loop_destination_embeds_own_ipv4")     /* §9.1, §9.2 */           \
+  X(kLoopOwnIpv4Source, "loop_source_embeds_own_ipv4")               /* §9.1 (6to4, ISATAP) */   \
+  X(kLoopTeredoSource, "loop_teredo_source_from_native")             /* §9.1 */                  \
+  X(kSourceNotGlobal6, "ipv6_source_not_global")                     /* RFC 4291 scope */         \
+  X(kSourceNotServed, "source_not_served")                           /* §7.3.5, host-specific */ \
+  X(kPeerUnreachable, "peer_unreachable")                            /* §5.4.1 hold-down */      \
+  X(kQueueFullPeer, "queue_full_peer")                               /* §5.4.1 queue limit */    \
+  X(kQueueFullTotal, "queue_full_total")                             /* §5.4.1 queue limit */    \
+  X(kQueueDroppedUnreachable, "queued_dropped_peer_unreachable")     /* §5.4.1: with entry */    \
+  X(kQueueDroppedEvicted, "queued_dropped_peer_evicted")             /* LRU eviction */           \
+  /* both directions */                                                                           \
+  X(kHopLimitExceeded, "hop_limit_exceeded") /* §9.6, RFC 8200 */
 
 enum class RelayDrop : std::uint8_t {
 #define SHIPWORM_X(name, text) name,
@@ -151,7 +151,7 @@ struct RelayEngineConfig {
   // bubbles go to a silent peer per 300 s (RFC 4380 §5.2.6). Zero removes it at once.
   Duration failed_holddown = wire::kBubbleWindow;
   PeerTableConfig table;
-  TokenBucketConfig icmp_limit{50, 100};            // all ICMPv6 errors (RFC 4443 §2.4(f))
+  TokenBucketConfig icmp_limit{50, 100};         // all ICMPv6 errors (RFC 4443 §2.4(f))
   TokenBucketConfig bubble_reply_limit{0.5, 1};  // per unknown client: one answer per 2 s
   std::size_t rate_limit_slots = 4096;
   std::uint64_t hash_key = 0;  // from the CSPRNG in the daemon
@@ -214,8 +214,8 @@ class RelayEngine {
   // RFC 6081 §5.2.3 (rfc-checklist §8.1.6): a direct bubble from `from`, which is not the
   // embedded mapping, that echoes the Nonce Sent of an existing peer.
   [[nodiscard]] bool echoes_nonce_sent(PeerId id, const wire::Trailers* trailers) const;
-  void answer_bubble(TimePoint now, PeerId id, const wire::Ipv6View& ip,
-                     const wire::Endpoint& from, ActionSink& out);
+  void answer_bubble(TimePoint now, PeerId id, const wire::Ipv6View& ip, const wire::Endpoint& from,
+                     ActionSink& out);
   void try_bubble(TimePoint now, PeerId id, const wire::Ipv6Address* source, ActionSink& out);
   void fail(TimePoint now, PeerId id, ActionSink& out);
   void note_created(const PeerTable::Insert& ins);
@@ -227,7 +227,9 @@ class RelayEngine {
   [[nodiscard]] bool is_own(wire::Ipv4Address a) const;
   [[nodiscard]] bool embeds_own_ipv4(const wire::Ipv6Address& a) const;
   [[nodiscard]] bool is_served(const wire::Ipv6Address& a) const;
-  [[nodiscard]] bool router() const { return !config_.host_specific && config_.decrement_hop_limit; }
+  [[nodiscard]] bool router() const {
+    return !config_.host_specific && config_.decrement_hop_limit;
+  }
 
   RelayEngineConfig config_;
   PeerTable table_;

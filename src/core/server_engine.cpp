@@ -175,8 +175,7 @@ ServerOutput ServerEngine::handle_router_solicitation(TimePoint now, const Recei
                               packet.auth->client_id.size());
     const auto it = config_.secrets.find(id);
     if (it == config_.secrets.end()) return drop(ServerDrop::kAuthUnknownClient);
-    const Bytes secret(reinterpret_cast<const std::uint8_t*>(it->second.data()),
-                       it->second.size());
+    const Bytes secret(reinterpret_cast<const std::uint8_t*>(it->second.data()), it->second.size());
     if (!wire::verify_auth_value(secret, packet)) return drop(ServerDrop::kAuthFailed);
     secure = wire::SecureQualification{packet.auth->client_id, secret};
   }
@@ -191,9 +190,9 @@ ServerOutput ServerEngine::handle_router_solicitation(TimePoint now, const Recei
   // from the address that received it. The mapping is the RS's UDP source (d.source), which
   // passed the global-unicast test above, as §5.3.2 requires of the RA's destination.
   const bool other = cone_bit(packet.ipv6.src);
-  const Ipv4Address from = !other                          ? d.local
+  const Ipv4Address from = !other                         ? d.local
                            : d.local == config_.secondary ? config_.primary
-                                                           : config_.secondary;
+                                                          : config_.secondary;
   wire::RaDatagramParams ra;
   ra.server = config_.primary;
   ra.prefix = config_.prefix;

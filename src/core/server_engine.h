@@ -22,23 +22,23 @@
 namespace shipworm::core {
 
 // Why the server dropped a datagram, beyond the codec reasons of wire::DropReason.
-#define SHIPWORM_SERVER_DROP_REASONS(X)                                                  \
-  X(kNotBubbleOrIcmpv6, "not_bubble_or_icmpv6")                 /* §5.3.1 rule 2 */      \
-  X(kSourceNotGlobal, "ipv4_source_not_global")                 /* §5.3.1 rule 3 */      \
-  X(kFromOwnAddress, "loop_from_own_address")                   /* rfc-checklist §3.9 */ \
-  X(kAuthMissing, "auth_missing")                               /* §5.3.1 rule 4 */      \
-  X(kAuthUnknownClient, "auth_unknown_client")                  /* §5.3.1 rule 4 */      \
-  X(kAuthFailed, "auth_failed")                                 /* §5.3.1 rule 4 */      \
-  X(kTeredoSourceMismatch, "teredo_source_mismatch")            /* §5.3.1 rules 5, 7 */  \
-  X(kNotAccepted, "source_not_accepted")                        /* §5.3.1 rule 7 */      \
-  X(kLocalNotHandled, "local_message_not_handled")              /* §5.3.1 ff02::2 / LL */ \
-  X(kBubbleToNative, "bubble_to_native_destination")            /* §2.8: Teredo only */  \
-  X(kDestinationNotGlobal, "ipv6_destination_not_global")       /* §5.3.1 */             \
-  X(kTeredoDestinationInvalid, "teredo_destination_invalid")   /* §5.3.1 */             \
-  X(kLoopToOwnAddress, "loop_to_own_address")                   /* rfc-checklist §9.4 */ \
-  X(kIcmpv6TooLarge, "icmpv6_payload_too_large")                /* Miredo's cap */       \
-  X(kHopLimitExceeded, "hop_limit_exceeded")                    /* router rule, §9.6 */  \
-  X(kRateLimitedRs, "rate_limited_rs")                                                   \
+#define SHIPWORM_SERVER_DROP_REASONS(X)                                                 \
+  X(kNotBubbleOrIcmpv6, "not_bubble_or_icmpv6")              /* §5.3.1 rule 2 */       \
+  X(kSourceNotGlobal, "ipv4_source_not_global")              /* §5.3.1 rule 3 */       \
+  X(kFromOwnAddress, "loop_from_own_address")                /* rfc-checklist §3.9 */  \
+  X(kAuthMissing, "auth_missing")                            /* §5.3.1 rule 4 */       \
+  X(kAuthUnknownClient, "auth_unknown_client")               /* §5.3.1 rule 4 */       \
+  X(kAuthFailed, "auth_failed")                              /* §5.3.1 rule 4 */       \
+  X(kTeredoSourceMismatch, "teredo_source_mismatch")         /* §5.3.1 rules 5, 7 */   \
+  X(kNotAccepted, "source_not_accepted")                     /* §5.3.1 rule 7 */       \
+  X(kLocalNotHandled, "local_message_not_handled")           /* §5.3.1 ff02::2 / LL */ \
+  X(kBubbleToNative, "bubble_to_native_destination")         /* §2.8: Teredo only */   \
+  X(kDestinationNotGlobal, "ipv6_destination_not_global")    /* §5.3.1 */              \
+  X(kTeredoDestinationInvalid, "teredo_destination_invalid") /* §5.3.1 */              \
+  X(kLoopToOwnAddress, "loop_to_own_address")                /* rfc-checklist §9.4 */  \
+  X(kIcmpv6TooLarge, "icmpv6_payload_too_large")             /* Miredo's cap */         \
+  X(kHopLimitExceeded, "hop_limit_exceeded")                 /* router rule, §9.6 */   \
+  X(kRateLimitedRs, "rate_limited_rs")                                                  \
   X(kRateLimitedForward, "rate_limited_forward")
 
 enum class ServerDrop : std::uint8_t {

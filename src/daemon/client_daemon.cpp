@@ -1,6 +1,8 @@
 #include "daemon/client_daemon.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/capability.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -20,11 +22,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <thread>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/client_engine.h"
 #include "daemon/control_server.h"
@@ -245,8 +244,8 @@ class HookRunner {
       }
       if (pidfd_.get() >= 0) {
         pollfd p{pidfd_.get(), POLLIN, 0};
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline_ - os::EventLoop::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - os::EventLoop::now());
         (void)::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
       } else {
         ::usleep(20000);
@@ -280,10 +279,12 @@ class HookRunner {
     sigset_t defaults;
     sigemptyset(&none);
     sigemptyset(&defaults);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD})
+      sigaddset(&defaults, s);
     ::posix_spawnattr_setsigmask(&attr, &none);  // the event loop blocks its signals
     ::posix_spawnattr_setsigdefault(&attr, &defaults);
-    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+    ::posix_spawnattr_setflags(&attr,
+                               POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
     ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     pid_t pid = -1;
     const int rc = ::posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp.data());
@@ -314,14 +315,16 @@ class HookRunner {
     int status = 0;
     const pid_t r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
     if (r == 0) return false;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        os::EventLoop::now() - started_).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(os::EventLoop::now() - started_)
+            .count();
     if (r < 0) {
       log_.warning("hook {}: waitpid: {}", script_, std::strerror(errno));
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       log_.info("hook {} (STATE={}) done in {} ms", script_, state_, ms);
     } else if (WIFEXITED(status)) {
-      log_.warning("hook {} (STATE={}) exited with status {}", script_, state_, WEXITSTATUS(status));
+      log_.warning("hook {} (STATE={}) exited with status {}", script_, state_,
+                   WEXITSTATUS(status));
     } else if (WIFSIGNALED(status)) {
       log_.warning("hook {} (STATE={}) killed by signal {}", script_, state_, WTERMSIG(status));
     }
@@ -373,9 +376,15 @@ core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<Server
                                          : core::SymmetricNatPolicy::kKeepPrimaryMapping;
   e.maintenance.refresh_interval = c.refresh_interval;
   switch (c.nonce_trailers) {
-    case NonceTrailerSetting::always: e.nonce_trailers = core::NonceTrailerPolicy::kAlways; break;
-    case NonceTrailerSetting::symmetric: e.nonce_trailers = core::NonceTrailerPolicy::kWhenSymmetric; break;
-    case NonceTrailerSetting::never: e.nonce_trailers = core::NonceTrailerPolicy::kNever; break;
+    case NonceTrailerSetting::always:
+      e.nonce_trailers = core::NonceTrailerPolicy::kAlways;
+      break;
+    case NonceTrailerSetting::symmetric:
+      e.nonce_trailers = core::NonceTrailerPolicy::kWhenSymmetric;
+      break;
+    case NonceTrailerSetting::never:
+      e.nonce_trailers = core::NonceTrailerPolicy::kNever;
+      break;
   }
   e.unsolicited = c.unsolicited == UnsolicitedSetting::drop ? core::UnsolicitedPolicy::kDrop
                                                             : core::UnsolicitedPolicy::kPingTest;
@@ -405,7 +414,8 @@ std::vector<std::string_view> restart_only_changes(const ClientConfig& a, const 
   if (a.symmetric_nat != b.symmetric_nat) out.push_back("SymmetricNat");
   if (a.nonce_trailers != b.nonce_trailers) out.push_back("NonceTrailers");
   if (a.unsolicited != b.unsolicited) out.push_back("UnsolicitedPackets");
-  if (a.secure_qualification_file != b.secure_qualification_file) out.push_back("SecureQualification");
+  if (a.secure_qualification_file != b.secure_qualification_file)
+    out.push_back("SecureQualification");
   if (a.common.syslog_facility != b.common.syslog_facility) out.push_back("SyslogFacility");
   return out;
 }
@@ -425,7 +435,10 @@ std::string describe_symmetric(const ClientStatus& s) {
 class ClientDaemon final : public core::ActionSink {
  public:
   ClientDaemon(Logger& log, os::EventLoop& loop, ClientRunOptions options, ClientConfig config)
-      : log_(log), loop_(loop), options_(std::move(options)), config_(std::move(config)),
+      : log_(log),
+        loop_(loop),
+        options_(std::move(options)),
+        config_(std::move(config)),
         hooks_(log, loop) {
     hooks_.set_script(config_.hook_script);
   }
@@ -434,10 +447,12 @@ class ClientDaemon final : public core::ActionSink {
   // address, up). Everything that needs privileges beyond CAP_NET_ADMIN happens here.
   bool open() {
     if (!config_.secure_qualification_file.empty()) {
-      log_.warning("SecureQualification is not supported by the client yet; qualifying "
-                   "without authentication (RFC 4380 §5.2.1)");
+      log_.warning(
+          "SecureQualification is not supported by the client yet; qualifying "
+          "without authentication (RFC 4380 §5.2.1)");
     }
-    auto sock = os::UdpSocket::open({config_.bind_address.value_or(Ipv4Address{}), config_.bind_port});
+    auto sock =
+        os::UdpSocket::open({config_.bind_address.value_or(Ipv4Address{}), config_.bind_port});
     if (!sock) {
       log_.error("cannot open the Teredo service port: {}", sock.error().message());
       return false;
@@ -456,9 +471,10 @@ class ClientDaemon final : public core::ActionSink {
     }
     nl_.emplace(std::move(nl.value()));
     const unsigned ifx = tun_->ifindex();
-    for (const auto& st : {nl_->set_mtu(ifx, mtu_),
-                           nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false}),
-                           nl_->set_link_up(ifx)}) {
+    for (const auto& st :
+         {nl_->set_mtu(ifx, mtu_),
+          nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false}),
+          nl_->set_link_up(ifx)}) {
       if (!st) {
         log_.error("setting up {}: {}", tun_->name(), st.error().message());
         return false;
@@ -499,9 +515,9 @@ class ClientDaemon final : public core::ActionSink {
       control_ = std::move(s.value());
     }
     if (config_.common.metrics) {
-      auto s = RequestServer::open_tcp(loop_, *config_.common.metrics, [this](std::string_view head) {
-        return http_metrics_response(head, metrics_text());
-      });
+      auto s = RequestServer::open_tcp(
+          loop_, *config_.common.metrics,
+          [this](std::string_view head) { return http_metrics_response(head, metrics_text()); });
       if (!s) {
         log_.error("{}", s.error().message());
         return false;
@@ -583,7 +599,8 @@ class ClientDaemon final : public core::ActionSink {
       server["refresh_interval_seconds"] =
           std::chrono::duration_cast<std::chrono::seconds>(s.refresh_interval).count();
     }
-    if (s.retry_at) server["retry_in_seconds"] = std::max<std::int64_t>(0, -seconds_since(now, *s.retry_at));
+    if (s.retry_at)
+      server["retry_in_seconds"] = std::max<std::int64_t>(0, -seconds_since(now, *s.retry_at));
     j["server"] = server;
     if (s.address) {
       const wire::TeredoAddress& a = *s.address;
@@ -608,28 +625,29 @@ class ClientDaemon final : public core::ActionSink {
                   {"untrusted", t.untrusted_count()},
                   {"capacity", t.capacity()},
                   {"queued_bytes", t.queued_bytes_total()}};
-    j["counters"] = {{"datagrams", c.datagrams},
-                     {"tun_packets", c.tun_packets},
-                     {"rs_sent", c.rs_sent},
-                     {"ra_accepted", c.ra_accepted},
-                     {"qualifications", c.qualifications},
-                     {"qualification_failures", c.qualification_failures},
-                     {"server_losses", c.server_losses},
-                     {"address_changes", c.address_changes},
-                     {"delivered", c.delivered},
-                     {"delivered_bytes", c.delivered_bytes},
-                     {"sent", c.sent},
-                     {"sent_bytes", c.sent_bytes},
-                     {"queued", c.queued},
-                     {"bubbles_direct", c.bubbles_direct},
-                     {"bubbles_indirect", c.bubbles_indirect},
-                     {"bubbles_received", c.bubbles_received},
-                     {"bubble_replies", c.bubble_replies},
-                     {"pings_sent", c.pings_sent},
-                     {"peers_trusted", c.peers_trusted},
-                     {"icmp_errors", c.icmp_errors},
-                     {"icmp_errors_suppressed", c.icmp_errors_suppressed},
-                     {"dropped", c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_}};
+    j["counters"] = {
+        {"datagrams", c.datagrams},
+        {"tun_packets", c.tun_packets},
+        {"rs_sent", c.rs_sent},
+        {"ra_accepted", c.ra_accepted},
+        {"qualifications", c.qualifications},
+        {"qualification_failures", c.qualification_failures},
+        {"server_losses", c.server_losses},
+        {"address_changes", c.address_changes},
+        {"delivered", c.delivered},
+        {"delivered_bytes", c.delivered_bytes},
+        {"sent", c.sent},
+        {"sent_bytes", c.sent_bytes},
+        {"queued", c.queued},
+        {"bubbles_direct", c.bubbles_direct},
+        {"bubbles_indirect", c.bubbles_indirect},
+        {"bubbles_received", c.bubbles_received},
+        {"bubble_replies", c.bubble_replies},
+        {"pings_sent", c.pings_sent},
+        {"peers_trusted", c.peers_trusted},
+        {"icmp_errors", c.icmp_errors},
+        {"icmp_errors_suppressed", c.icmp_errors_suppressed},
+        {"dropped", c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     for (const auto& [name, n] : drops()) d[name] = n;
     j["drops"] = d;
@@ -678,59 +696,91 @@ class ClientDaemon final : public core::ActionSink {
     using T = MetricFamily::Type;
     auto n = [](std::uint64_t v) { return static_cast<double>(v); };
     std::vector<MetricFamily> f;
-    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+    f.push_back({"shipworm",
+                 T::kInfo,
+                 "shipworm build and role",
                  {{{{"role", "client"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
     const bool qualified = engine_ && engine_->state() == ClientState::kQualified;
-    f.push_back({"shipworm_qualified", T::kGauge, "1 while the client has a Teredo address",
+    f.push_back({"shipworm_qualified",
+                 T::kGauge,
+                 "1 while the client has a Teredo address",
                  {{{}, qualified ? 1.0 : 0.0}}});
     if (engine_) {
       const auto& c = engine_->counters();
       const auto& t = engine_->peers();
-      f.push_back({"shipworm_qualifications", T::kCounter, "Qualifications, by result",
+      f.push_back({"shipworm_qualifications",
+                   T::kCounter,
+                   "Qualifications, by result",
                    {{{{"result", "success"}}, n(c.qualifications)},
                     {{{"result", "failure"}}, n(c.qualification_failures)}}});
-      f.push_back({"shipworm_server_losses", T::kCounter, "Times the server stopped answering",
+      f.push_back({"shipworm_server_losses",
+                   T::kCounter,
+                   "Times the server stopped answering",
                    {{{}, n(c.server_losses)}}});
-      f.push_back({"shipworm_address_changes", T::kCounter, "Teredo address changes",
+      f.push_back({"shipworm_address_changes",
+                   T::kCounter,
+                   "Teredo address changes",
                    {{{}, n(c.address_changes)}}});
-      f.push_back({"shipworm_router_solicitations", T::kCounter, "Router Solicitations sent",
+      f.push_back({"shipworm_router_solicitations",
+                   T::kCounter,
+                   "Router Solicitations sent",
                    {{{}, n(c.rs_sent)}}});
-      f.push_back({"shipworm_router_advertisements", T::kCounter, "Router Advertisements accepted",
+      f.push_back({"shipworm_router_advertisements",
+                   T::kCounter,
+                   "Router Advertisements accepted",
                    {{{}, n(c.ra_accepted)}}});
       if (server_rtt_) {
-        f.push_back({"shipworm_server_rtt_seconds", T::kGauge,
+        f.push_back({"shipworm_server_rtt_seconds",
+                     T::kGauge,
                      "Time from the last answered Router Solicitation to its advertisement",
                      {{{}, std::chrono::duration<double>(*server_rtt_).count()}}});
       }
-      f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received",
+      f.push_back({"shipworm_datagrams_received",
+                   T::kCounter,
+                   "UDP datagrams received",
                    {{{}, n(c.datagrams)}}});
-      f.push_back({"shipworm_packets", T::kCounter, "IPv6 data packets, by direction",
+      f.push_back({"shipworm_packets",
+                   T::kCounter,
+                   "IPv6 data packets, by direction",
                    {{{{"direction", "to_peers"}}, n(c.sent)},
                     {{{"direction", "from_peers"}}, n(c.delivered)}}});
-      f.push_back({"shipworm_bytes", T::kCounter, "IPv6 data bytes, by direction",
+      f.push_back({"shipworm_bytes",
+                   T::kCounter,
+                   "IPv6 data bytes, by direction",
                    {{{{"direction", "to_peers"}}, n(c.sent_bytes)},
                     {{{"direction", "from_peers"}}, n(c.delivered_bytes)}}});
-      f.push_back({"shipworm_bubbles", T::kCounter, "Bubbles, by kind",
+      f.push_back({"shipworm_bubbles",
+                   T::kCounter,
+                   "Bubbles, by kind",
                    {{{{"kind", "direct_sent"}}, n(c.bubbles_direct)},
                     {{{"kind", "indirect_sent"}}, n(c.bubbles_indirect)},
                     {{{"kind", "received"}}, n(c.bubbles_received)},
                     {{{"kind", "replied"}}, n(c.bubble_replies)}}});
-      f.push_back({"shipworm_ping_tests", T::kCounter,
+      f.push_back({"shipworm_ping_tests",
+                   T::kCounter,
                    "Direct connectivity test echo requests sent (RFC 4380 §5.2.9)",
                    {{{}, n(c.pings_sent)}}});
-      f.push_back({"shipworm_peers", T::kGauge, "Peer entries, by trust",
+      f.push_back({"shipworm_peers",
+                   T::kGauge,
+                   "Peer entries, by trust",
                    {{{{"trust", "trusted"}}, n(t.trusted_count())},
                     {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
-      f.push_back({"shipworm_peers_trusted", T::kCounter, "Peers that became trusted",
+      f.push_back({"shipworm_peers_trusted",
+                   T::kCounter,
+                   "Peers that became trusted",
                    {{{}, n(c.peers_trusted)}}});
-      f.push_back({"shipworm_queued_bytes", T::kGauge, "Bytes queued for peers being reached",
+      f.push_back({"shipworm_queued_bytes",
+                   T::kGauge,
+                   "Bytes queued for peers being reached",
                    {{{}, n(t.queued_bytes_total())}}});
-      f.push_back({"shipworm_icmp_errors", T::kCounter,
+      f.push_back({"shipworm_icmp_errors",
+                   T::kCounter,
                    "ICMPv6 destination unreachable written to the interface",
                    {{{{"result", "sent"}}, n(c.icmp_errors)},
                     {{{"result", "suppressed"}}, n(c.icmp_errors_suppressed)}}});
     }
-    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
+    MetricFamily drop{
+        "shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
     for (const auto& [name, v] : drops()) drop.samples.push_back({{{"reason", name}}, n(v)});
     f.push_back(std::move(drop));
     return render_openmetrics(f);
@@ -760,9 +810,10 @@ class ClientDaemon final : public core::ActionSink {
       config_.hook_script = c.hook_script;
       const auto later = restart_only_changes(config_, c);
       if (!later.empty()) {
-        log_.warning("reload: {} changed; a restart applies it (and gets a new Teredo "
-                     "address), keeping the current value until then",
-                     fmt::format("{}", fmt::join(later, ", ")));
+        log_.warning(
+            "reload: {} changed; a restart applies it (and gets a new Teredo "
+            "address), keeping the current value until then",
+            fmt::format("{}", fmt::join(later, ", ")));
       }
       log_.notice("reload: configuration applied (LogLevel, HookScript)");
     }
@@ -779,24 +830,26 @@ class ClientDaemon final : public core::ActionSink {
     log_.notice("state {}, NAT {}, address {}, server {}", core::to_string(s.state),
                 core::to_string(s.nat), s.address ? s.address->to_ipv6().to_string() : "none",
                 s.server.to_string());
-    log_.notice("datagrams {}, TUN packets {}, RS {}, RA {}, qualifications {} (failed {}), "
-                "server losses {}, address changes {}, delivered {}, sent {}, queued {}, "
-                "bubbles direct {} indirect {} received {} answered {}, pings {}, peers "
-                "trusted {}, ICMPv6 errors {} (suppressed {}), peers {}, dropped {}",
-                c.datagrams, c.tun_packets, c.rs_sent, c.ra_accepted, c.qualifications,
-                c.qualification_failures, c.server_losses, c.address_changes, c.delivered,
-                c.sent, c.queued, c.bubbles_direct, c.bubbles_indirect, c.bubbles_received,
-                c.bubble_replies, c.pings_sent, c.peers_trusted, c.icmp_errors,
-                c.icmp_errors_suppressed, engine_->peers().size(),
-                c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_);
+    log_.notice(
+        "datagrams {}, TUN packets {}, RS {}, RA {}, qualifications {} (failed {}), "
+        "server losses {}, address changes {}, delivered {}, sent {}, queued {}, "
+        "bubbles direct {} indirect {} received {} answered {}, pings {}, peers "
+        "trusted {}, ICMPv6 errors {} (suppressed {}), peers {}, dropped {}",
+        c.datagrams, c.tun_packets, c.rs_sent, c.ra_accepted, c.qualifications,
+        c.qualification_failures, c.server_losses, c.address_changes, c.delivered, c.sent, c.queued,
+        c.bubbles_direct, c.bubbles_indirect, c.bubbles_received, c.bubble_replies, c.pings_sent,
+        c.peers_trusted, c.icmp_errors, c.icmp_errors_suppressed, engine_->peers().size(),
+        c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_);
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       if (c.malformed[i] != 0) {
-        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
+                    c.malformed[i]);
       }
     }
     for (std::size_t i = 0; i < c.dropped.size(); ++i) {
       if (c.dropped[i] != 0) {
-        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ClientDrop>(i)), c.dropped[i]);
+        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ClientDrop>(i)),
+                    c.dropped[i]);
       }
     }
     if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
@@ -831,7 +884,8 @@ class ClientDaemon final : public core::ActionSink {
 
   void state_changed(const ClientStatus& s) override {
     const bool was_qualified = last_state_ == ClientState::kQualified;
-    last_transition_ = fmt::format("{} -> {}", core::to_string(last_state_), core::to_string(s.state));
+    last_transition_ =
+        fmt::format("{} -> {}", core::to_string(last_state_), core::to_string(s.state));
     last_state_ = s.state;
     switch (s.state) {
       case ClientState::kQualified: {
@@ -842,9 +896,10 @@ class ClientDaemon final : public core::ActionSink {
         if (s.nat == NatType::kSymmetric) {
           if (s.mapping != warned_mapping_) log_.warning("{}", describe_symmetric(s));
           warned_mapping_ = s.mapping;
-          status = fmt::format("qualified behind a symmetric NAT: {} via {} (peers behind "
-                               "restricted/symmetric NATs unreachable)",
-                               addr, s.server.primary.to_string());
+          status = fmt::format(
+              "qualified behind a symmetric NAT: {} via {} (peers behind "
+              "restricted/symmetric NATs unreachable)",
+              addr, s.server.primary.to_string());
         }
         os::SdNotify::status(status);
         break;
@@ -861,13 +916,15 @@ class ClientDaemon final : public core::ActionSink {
         log_.warning("offline: {}", s.cause);
         os::SdNotify::status("offline: " + s.cause);
         break;
-      case ClientState::kInitial: break;
+      case ClientState::kInitial:
+        break;
     }
     if (s.state == ClientState::kOffline && s.nat == NatType::kSymmetric &&
         config_.symmetric_nat == SymmetricNatPolicy::stop) {
-      log_.error("stopping: behind a symmetric NAT, and 'SymmetricNat stop' makes Teredo "
-                 "unusable here (RFC 4380 §5.2.1); 'SymmetricNat keep' would use the primary "
-                 "mapping (RFC 6081 §5.2)");
+      log_.error(
+          "stopping: behind a symmetric NAT, and 'SymmetricNat stop' makes Teredo "
+          "unusable here (RFC 4380 §5.2.1); 'SymmetricNat keep' would use the primary "
+          "mapping (RFC 6081 §5.2)");
       os::SdNotify::status("stopped: symmetric NAT (SymmetricNat stop)");
       exit_code_ = 1;
       loop_.stop();
@@ -899,7 +956,8 @@ class ClientDaemon final : public core::ActionSink {
       if (!st) log_.warning("{}", st.error().message());
     };
     if (c.new_address) {
-      log_.notice("address {}{} on {} ({})", c.old_address ? c.old_address->to_string() + " -> " : "",
+      log_.notice("address {}{} on {} ({})",
+                  c.old_address ? c.old_address->to_string() + " -> " : "",
                   c.new_address->to_string(), tun_->name(), c.cause);
       const std::uint32_t mtu = std::max<std::uint32_t>(c.mtu, kMinMtu);
       if (mtu != mtu_) {
@@ -908,10 +966,12 @@ class ClientDaemon final : public core::ActionSink {
       }
       // A hook may have taken the link down and flushed it (Miredo's does on STATE=down).
       warn(nl_->set_link_up(ifx));
-      const os::Status ll = nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false});
+      const os::Status ll =
+          nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false});
       if (!ll && ll.error().code() != EEXIST) warn(ll);
       // New first, old last: the kernel keeps the 2001::/32 prefix route while either exists.
-      const os::Status added = nl_->add_address(ifx, {*c.new_address, kTeredoPrefixLength}, {true, false});
+      const os::Status added =
+          nl_->add_address(ifx, {*c.new_address, kTeredoPrefixLength}, {true, false});
       if (!added && added.error().code() != EEXIST) warn(added);
       const os::Status route = nl_->add_route(default_route(ifx));
       if (!route && route.error().code() != EEXIST) warn(route);
@@ -921,7 +981,8 @@ class ClientDaemon final : public core::ActionSink {
       }
       current_ = c.new_address;
     } else if (c.old_address) {
-      log_.notice("address {} withdrawn from {} ({})", c.old_address->to_string(), tun_->name(), c.cause);
+      log_.notice("address {} withdrawn from {} ({})", c.old_address->to_string(), tun_->name(),
+                  c.cause);
       const os::Status route = nl_->delete_route(default_route(ifx));
       if (!route && route.error().code() != ESRCH && route.error().code() != ENOENT) warn(route);
       remove_address(*c.old_address);
@@ -953,7 +1014,8 @@ class ClientDaemon final : public core::ActionSink {
       auto routes = nl_->ipv6_routes();
       if (!routes) return;
       for (const auto& r : routes.value()) {
-        if (r.type == kRtnLocal && r.destination.address == a && r.destination.length == 128) return;
+        if (r.type == kRtnLocal && r.destination.address == a && r.destination.length == 128)
+          return;
       }
       ::usleep(1000);
     }
@@ -1007,7 +1069,8 @@ class ClientDaemon final : public core::ActionSink {
     }
     std::vector<std::string> names;
     for (const auto& s : r.servers) names.push_back(s.to_string());
-    log_.notice("Teredo server{} {}", names.size() > 1 ? "s" : "", fmt::format("{}", fmt::join(names, ", ")));
+    log_.notice("Teredo server{} {}", names.size() > 1 ? "s" : "",
+                fmt::format("{}", fmt::join(names, ", ")));
     engine_ = std::make_unique<core::ClientEngine>(
         engine_config(config_, std::move(r.servers), sock_->local_endpoint()), random_);
     seen_rs_ = seen_ra_ = 0;

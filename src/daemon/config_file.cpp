@@ -26,9 +26,12 @@ enum : unsigned { kClient = 1, kRelay = 2, kServer = 4, kAll = 7 };
 
 unsigned role_bit(Role r) {
   switch (r) {
-    case Role::client: return kClient;
-    case Role::relay: return kRelay;
-    case Role::server: return kServer;
+    case Role::client:
+      return kClient;
+    case Role::relay:
+      return kRelay;
+    case Role::server:
+      return kServer;
   }
   return 0;
 }
@@ -274,9 +277,10 @@ std::string unknown_message(std::string_view name) {
     }
   }
   if (best != nullptr) {
-    return fmt::format("unknown directive; did you mean {}? (valid: a directive listed in "
-                       "docs/configuration.md)",
-                       best->name);
+    return fmt::format(
+        "unknown directive; did you mean {}? (valid: a directive listed in "
+        "docs/configuration.md)",
+        best->name);
   }
   return "unknown directive (valid: a directive listed in docs/configuration.md)";
 }
@@ -334,7 +338,8 @@ Lexed lex(std::string_view text) {
         l.lex_error = fmt::format(
             "quoted values are not part of the miredo.conf syntax (valid: the value without "
             "quotes, e.g. {} {})",
-            l.name, trim(std::string_view(value).substr(1, value.size() >= 2 ? value.size() - 2 : 0)));
+            l.name,
+            trim(std::string_view(value).substr(1, value.size() >= 2 ? value.size() - 2 : 0)));
       } else if (!rest.empty() && rest.front() != '#') {
         l.lex_error = fmt::format(
             "extra text '{}' after the value '{}' (valid: one value per directive; a comment "
@@ -373,9 +378,15 @@ class Builder {
     c.role_reason = role_reason_;
     c.directive_count = lexed.lines.size();
     switch (role_) {
-      case Role::client: c.settings = build_client(); break;
-      case Role::relay: c.settings = build_relay(); break;
-      case Role::server: c.settings = build_server(); break;
+      case Role::client:
+        c.settings = build_client();
+        break;
+      case Role::relay:
+        c.settings = build_relay();
+        break;
+      case Role::server:
+        c.settings = build_server();
+        break;
     }
     if (result_.errors.empty()) {
       result_.config = std::move(c);
@@ -474,10 +485,10 @@ class Builder {
     if (spec.name == "RelayType") {
       const auto r = relay_type_role(*values_.relay_type);
       if (r && *r != role_) {
-        error_at(w, fmt::format("'{}' makes this a {} configuration, but the role is {} (valid: {})",
-                                value, to_string(*r), to_string(role_),
-                                role_ == Role::client ? "client, autoclient"
-                                                      : "relay, cone, restricted"));
+        error_at(w, fmt::format(
+                        "'{}' makes this a {} configuration, but the role is {} (valid: {})", value,
+                        to_string(*r), to_string(role_),
+                        role_ == Role::client ? "client, autoclient" : "relay, cone, restricted"));
         return false;
       }
     }
@@ -499,8 +510,8 @@ class Builder {
     }
     if (!spec->repeatable) {
       if (const auto it = first_line_.find(spec->name); it != first_line_.end()) {
-        error_at(w, fmt::format("duplicate; already set on line {} (valid: once per file)",
-                                it->second));
+        error_at(
+            w, fmt::format("duplicate; already set on line {} (valid: once per file)", it->second));
         return;
       }
       first_line_[spec->name] = l.number;
@@ -525,8 +536,8 @@ class Builder {
   void common(CommonConfig& c) {
     c.syslog_facility = values_.syslog_facility;
     c.log_level = values_.log_level.value_or(LogLevel::notice);
-    c.control_socket = values_.control_socket.value_or(
-        fmt::format("/run/shipworm/{}.sock", to_string(role_)));
+    c.control_socket =
+        values_.control_socket.value_or(fmt::format("/run/shipworm/{}.sock", to_string(role_)));
     if (values_.metrics) c.metrics = *values_.metrics;
   }
 
@@ -547,9 +558,9 @@ class Builder {
       c.server = *values_.server;
     } else {
       missing("ServerAddress",
-               fmt::format("missing; role client needs a Teredo server (valid: {}, e.g. "
-                           "ServerAddress teredo.example.net)",
-                           kServerValid));
+              fmt::format("missing; role client needs a Teredo server (valid: {}, e.g. "
+                          "ServerAddress teredo.example.net)",
+                          kServerValid));
     }
     c.server2 = values_.server2;
     if (c.server2 && c.server2->address && c.server.address &&
@@ -563,7 +574,8 @@ class Builder {
     if (values_.interface_name) c.interface_name = *values_.interface_name;
     c.bind_address = values_.bind_address;
     c.bind_port = values_.bind_port.value_or(0);
-    if (values_.refresh_interval) c.refresh_interval = std::chrono::seconds{*values_.refresh_interval};
+    if (values_.refresh_interval)
+      c.refresh_interval = std::chrono::seconds{*values_.refresh_interval};
     c.peer_table_size = values_.peer_table_size.value_or(kDefaultClientPeerTableSize);
     c.peer_queue_bytes = values_.peer_queue_bytes.value_or(kDefaultPeerQueueBytes);
     c.total_queue_bytes = values_.total_queue_bytes.value_or(kDefaultTotalQueueBytes);
@@ -634,8 +646,8 @@ class Builder {
       }
     } else {
       missing("ServerBindAddress",
-               "missing; role server needs its primary IPv4 address (valid: a global unicast "
-               "IPv4 address of this host, e.g. ServerBindAddress 198.51.100.1)");
+              "missing; role server needs its primary IPv4 address (valid: a global unicast "
+              "IPv4 address of this host, e.g. ServerBindAddress 198.51.100.1)");
     }
     c.prefix = values_.prefix.value_or(wire::kTeredoPrefix);
     c.mtu = values_.mtu.value_or(wire::kDefaultMtu);
@@ -667,9 +679,12 @@ class Builder {
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::client: return "client";
-    case Role::relay: return "relay";
-    case Role::server: return "server";
+    case Role::client:
+      return "client";
+    case Role::relay:
+      return "relay";
+    case Role::server:
+      return "server";
   }
   return "?";
 }
@@ -704,8 +719,7 @@ ConfigResult load_config_file(const std::string& path, std::optional<Role> role,
   return parse_config(text.str(), path, role, overrides);
 }
 
-ConfigResult load_config(const std::string& path, Role role,
-                         std::span<const Override> overrides) {
+ConfigResult load_config(const std::string& path, Role role, std::span<const Override> overrides) {
   return path.empty() ? config_from_overrides(role, overrides)
                       : load_config_file(path, role, overrides);
 }

@@ -49,7 +49,7 @@ struct ConfigError {
 // A Teredo server named in a client configuration: an IPv4 literal (checked) or a host
 // name (syntax checked, resolved later by the daemon; it may resolve to several addresses).
 struct ServerName {
-  std::string name;                    // as written
+  std::string name;                          // as written
   std::optional<wire::Ipv4Address> address;  // set when `name` is an IPv4 literal
 
   [[nodiscard]] bool is_literal() const { return address.has_value(); }
@@ -82,7 +82,7 @@ inline constexpr std::uint32_t kDefaultClientPeerTableSize = 1024;
 // The table is pre-allocated (no allocation on the packet path, bounded memory), so the
 // default is what a small relay needs (about 13 MiB); big relays raise PeerTableSize.
 inline constexpr std::uint32_t kDefaultRelayPeerTableSize = 65536;
-inline constexpr std::uint32_t kDefaultPeerQueueBytes = 1280;          // Miredo's per peer
+inline constexpr std::uint32_t kDefaultPeerQueueBytes = 1280;  // Miredo's per peer
 inline constexpr std::uint64_t kDefaultTotalQueueBytes = 16u << 20;
 inline constexpr std::uint32_t kDefaultMaxIcmpPayload = 88;  // Miredo's server cap
 // Per source IPv4 address. A CGNAT puts thousands of clients behind one address, each sending
@@ -90,8 +90,8 @@ inline constexpr std::uint32_t kDefaultMaxIcmpPayload = 88;  // Miredo's server 
 inline constexpr std::uint32_t kDefaultRateLimitRs = 100;
 inline constexpr std::uint32_t kDefaultRateLimitForward = 500;
 inline constexpr std::uint16_t kDefaultFilteringProbePort = 3545;
-inline constexpr std::uint32_t kMinMtu = 1280;               // RFC 8200 §5 (RFC 4380 §5.1.2)
-inline constexpr std::uint32_t kMaxMtu = 65507;              // RFC 4380 §5.1.2
+inline constexpr std::uint32_t kMinMtu = 1280;   // RFC 8200 §5 (RFC 4380 §5.1.2)
+inline constexpr std::uint32_t kMaxMtu = 65507;  // RFC 4380 §5.1.2
 inline constexpr std::chrono::seconds kMinRefreshInterval{10};
 inline constexpr std::chrono::seconds kMaxRefreshInterval{300};
 
@@ -99,14 +99,14 @@ inline constexpr std::chrono::seconds kMaxRefreshInterval{300};
 struct CommonConfig {
   std::optional<int> syslog_facility;  // LOG_*; unset: no syslog (stderr/journal only)
   LogLevel log_level = LogLevel::notice;
-  std::string control_socket;          // "" = none; default /run/shipworm/<role>.sock
+  std::string control_socket;            // "" = none; default /run/shipworm/<role>.sock
   std::optional<ListenAddress> metrics;  // unset: no metrics listener
 };
 
 struct ClientConfig {
   CommonConfig common;
-  ServerName server;                   // ServerAddress (required)
-  std::optional<ServerName> server2;   // ServerAddress2; unset: primary's address + 1
+  ServerName server;                         // ServerAddress (required)
+  std::optional<ServerName> server2;         // ServerAddress2; unset: primary's address + 1
   std::vector<ServerName> fallback_servers;  // FallbackServer, in order
   std::string interface_name{kDefaultInterfaceName};
   std::optional<wire::Ipv4Address> bind_address;  // unset: any
@@ -124,7 +124,7 @@ struct ClientConfig {
 
 struct RelayConfig {
   CommonConfig common;
-  bool restricted = false;  // RelayType restricted: also send direct bubbles (§5.4.1)
+  bool restricted = false;     // RelayType restricted: also send direct bubbles (§5.4.1)
   bool host_specific = false;  // serve only this host (RFC 4380 §3.4, §5.4, §8.2)
   std::uint32_t prefix = wire::kTeredoPrefix;  // the /32, high 32 bits
   std::uint32_t mtu = wire::kDefaultMtu;
@@ -139,7 +139,7 @@ struct RelayConfig {
 
 struct ServerConfig {
   CommonConfig common;
-  wire::Ipv4Address primary;   // ServerBindAddress (required)
+  wire::Ipv4Address primary;    // ServerBindAddress (required)
   wire::Ipv4Address secondary;  // ServerBindAddress2; default primary + 1
   std::uint32_t prefix = wire::kTeredoPrefix;
   std::uint32_t mtu = wire::kDefaultMtu;  // advertised in the RA MTU option
@@ -173,8 +173,8 @@ struct Override {
 };
 
 struct ConfigResult {
-  std::optional<Config> config;     // set when errors is empty
-  std::vector<ConfigError> errors;  // in file order, then cross-directive checks
+  std::optional<Config> config;       // set when errors is empty
+  std::vector<ConfigError> errors;    // in file order, then cross-directive checks
   std::vector<ConfigError> warnings;  // accepted, but probably not meant; only when no errors
   [[nodiscard]] bool ok() const { return errors.empty() && config.has_value(); }
 };

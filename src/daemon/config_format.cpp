@@ -89,6 +89,12 @@ std::vector<std::string> effective_settings(const Config& config) {
     add_bind(out, c->bind_address, c->bind_port);
     add(out, "RefreshInterval", std::to_string(c->refresh_interval.count()));
     add(out, "SymmetricNat", c->symmetric_nat == SymmetricNatPolicy::keep ? "keep" : "stop");
+    add(out, "NonceTrailers",
+        c->nonce_trailers == NonceTrailerSetting::always      ? "always"
+        : c->nonce_trailers == NonceTrailerSetting::symmetric ? "symmetric"
+                                                              : "never");
+    add(out, "UnsolicitedPackets",
+        c->unsolicited == UnsolicitedSetting::ping_test ? "ping-test" : "drop");
     add_queues(out, c->peer_table_size, c->peer_queue_bytes, c->total_queue_bytes);
     add_path(out, "HookScript", c->hook_script);
     add_path(out, "SecureQualification", c->secure_qualification_file);

@@ -67,7 +67,8 @@ Parsed<wire::Ipv4Address> ipv4(std::string_view text) {
 
 Parsed<wire::Ipv4Address> global_ipv4(std::string_view text, std::string_view what) {
   auto p = ipv4(text);
-  if (const auto* a = std::get_if<wire::Ipv4Address>(&p); a != nullptr && !wire::is_global_unicast(*a)) {
+  if (const auto* a = std::get_if<wire::Ipv4Address>(&p);
+      a != nullptr && !wire::is_global_unicast(*a)) {
     return Problem{fmt::format(
         "{} is not a global unicast IPv4 address, and {} must be one: Teredo nodes drop "
         "packets to and from private, loopback, link-local, multicast, broadcast and 6to4 "
@@ -81,7 +82,8 @@ Parsed<wire::Ipv4Address> bind_ipv4(std::string_view text) {
   auto p = ipv4(text);
   if (const auto* a = std::get_if<wire::Ipv4Address>(&p)) {
     const auto top = a->value >> 24;
-    if (top == 127) return Problem{fmt::format("{} is a loopback address; Teredo traffic cannot leave it", text)};
+    if (top == 127)
+      return Problem{fmt::format("{} is a loopback address; Teredo traffic cannot leave it", text)};
     if (top >= 224 && top <= 239) return Problem{fmt::format("{} is a multicast address", text)};
     if (a->value == 0xFFFFFFFF) return Problem{fmt::format("{} is the broadcast address", text)};
   }
@@ -113,7 +115,8 @@ Parsed<ServerName> server_name(std::string_view text) {
     if (const auto* why = std::get_if<Problem>(&p)) return *why;
     return ServerName{std::string(text), std::get<wire::Ipv4Address>(p)};
   }
-  if (!is_host_name(text)) return Problem{fmt::format("'{}' is neither an IPv4 address nor a host name", text)};
+  if (!is_host_name(text))
+    return Problem{fmt::format("'{}' is neither an IPv4 address nor a host name", text)};
   return ServerName{std::string(text), std::nullopt};
 }
 
@@ -122,13 +125,15 @@ Parsed<std::uint32_t> teredo_prefix(std::string_view text) {
   if (const auto slash = text.find('/'); slash != std::string_view::npos) {
     addr = text.substr(0, slash);
     const auto len = text.substr(slash + 1);
-    if (len != "32") return Problem{fmt::format("'{}' is a /{} prefix; a Teredo prefix is a /32", text, len)};
+    if (len != "32")
+      return Problem{fmt::format("'{}' is a /{} prefix; a Teredo prefix is a /32", text, len)};
   }
   const auto a = wire::Ipv6Address::parse(addr);
   if (!a) return Problem{fmt::format("'{}' is not an IPv6 prefix", text)};
   for (std::size_t i = 4; i < 16; ++i) {
     if (a->bytes[i] != 0) {
-      return Problem{fmt::format("'{}' has bits set after the first 32; a Teredo prefix is a /32", text)};
+      return Problem{
+          fmt::format("'{}' has bits set after the first 32; a Teredo prefix is a /32", text)};
     }
   }
   if (a->is_unspecified() || a->is_multicast() || a->is_link_local()) {
@@ -140,14 +145,16 @@ Parsed<std::uint32_t> teredo_prefix(std::string_view text) {
 
 Parsed<std::string> interface_name(std::string_view text) {
   if (text.size() > 15) {
-    return Problem{fmt::format("'{}' is {} bytes long; Linux allows at most 15", text, text.size())};
+    return Problem{
+        fmt::format("'{}' is {} bytes long; Linux allows at most 15", text, text.size())};
   }
-  if (text == "." || text == "..") return Problem{fmt::format("'{}' is not allowed as a name", text)};
+  if (text == "." || text == "..")
+    return Problem{fmt::format("'{}' is not allowed as a name", text)};
   for (char c : text) {
     if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)) ||
         !std::isprint(static_cast<unsigned char>(c))) {
-      return Problem{fmt::format("'{}' contains a character Linux does not allow in interface names",
-                         text)};
+      return Problem{
+          fmt::format("'{}' contains a character Linux does not allow in interface names", text)};
     }
   }
   return std::string(text);
@@ -163,7 +170,7 @@ Parsed<std::string> socket_path(std::string_view text) {
   if (!text.starts_with('/')) return Problem{fmt::format("'{}' is not an absolute path", text)};
   if (text.size() > 107) {
     return Problem{fmt::format("'{}' is {} bytes long; a Unix socket path holds at most 107", text,
-                       text.size())};
+                               text.size())};
   }
   return std::string(text);
 }
@@ -187,7 +194,8 @@ Parsed<ListenAddress> listen_address(std::string_view text) {
     return out;
   }
   const auto a = wire::Ipv4Address::parse(host);
-  if (!a) return Problem{fmt::format("'{}' is not an IPv4 address or a bracketed IPv6 address", host)};
+  if (!a)
+    return Problem{fmt::format("'{}' is not an IPv4 address or a bracketed IPv6 address", host)};
   out.address = *a;
   return out;
 }

@@ -50,8 +50,8 @@ std::string default_control_socket(Role role) {
   return "/run/shipworm/" + std::string(to_string(role)) + ".sock";
 }
 
-RequestServer::RequestServer(os::EventLoop& loop, os::UniqueFd fd, Framing framing,
-                             Handler handler, std::string where, std::string unlink_path)
+RequestServer::RequestServer(os::EventLoop& loop, os::UniqueFd fd, Framing framing, Handler handler,
+                             std::string where, std::string unlink_path)
     : loop_(loop),
       listen_(std::move(fd)),
       framing_(framing),
@@ -66,8 +66,8 @@ RequestServer::~RequestServer() {
 }
 
 os::Result<std::unique_ptr<RequestServer>> RequestServer::open_unix(os::EventLoop& loop,
-                                                                   const std::string& path,
-                                                                   Handler handler) {
+                                                                    const std::string& path,
+                                                                    Handler handler) {
   auto sa = unix_address(path);
   if (!sa) return sa.error();
   make_parent_directory(path);
@@ -83,7 +83,8 @@ os::Result<std::unique_ptr<RequestServer>> RequestServer::open_unix(os::EventLoo
                                          " (another shipworm daemon is listening there)");
     }
     ::unlink(path.c_str());
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa.value()), sizeof(sockaddr_un)) != 0) {
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa.value()), sizeof(sockaddr_un)) !=
+        0) {
       return os::errno_error("binding the control socket " + path);
     }
   }
@@ -99,8 +100,8 @@ os::Result<std::unique_ptr<RequestServer>> RequestServer::open_unix(os::EventLoo
 }
 
 os::Result<std::unique_ptr<RequestServer>> RequestServer::open_tcp(os::EventLoop& loop,
-                                                                  const ListenAddress& address,
-                                                                  Handler handler) {
+                                                                   const ListenAddress& address,
+                                                                   Handler handler) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   int family = AF_INET;
@@ -186,7 +187,8 @@ os::Result<std::string> control_request(const std::string& path, std::string_vie
   const timeval tv{5, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa.value()), sizeof(sockaddr_un)) != 0) {
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa.value()), sizeof(sockaddr_un)) !=
+      0) {
     return os::errno_error("connecting to " + path);
   }
   std::string line(request);

@@ -36,12 +36,12 @@ class RequestServer {
   // is mode 0660). A stale socket file nobody listens on is replaced; a live one is an error
   // (another daemon of the same role is running).
   static os::Result<std::unique_ptr<RequestServer>> open_unix(os::EventLoop& loop,
-                                                             const std::string& path,
-                                                             Handler handler);
+                                                              const std::string& path,
+                                                              Handler handler);
   // A TCP listener (IPv4 or IPv6) for HTTP.
   static os::Result<std::unique_ptr<RequestServer>> open_tcp(os::EventLoop& loop,
-                                                            const ListenAddress& address,
-                                                            Handler handler);
+                                                             const ListenAddress& address,
+                                                             Handler handler);
   ~RequestServer();
   RequestServer(const RequestServer&) = delete;
   RequestServer& operator=(const RequestServer&) = delete;

@@ -30,12 +30,12 @@ struct FacilityName {
 };
 
 constexpr std::array<FacilityName, 19> kFacilities{{
-    {"daemon", LOG_DAEMON}, {"user", LOG_USER},       {"kern", LOG_KERN},
-    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},   {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},   {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},   {"auth", LOG_AUTH},
-    {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},   {"ftp", LOG_FTP},
-    {"lpr", LOG_LPR},       {"mail", LOG_MAIL},       {"news", LOG_NEWS},
+    {"daemon", LOG_DAEMON},     {"user", LOG_USER},     {"kern", LOG_KERN},
+    {"local0", LOG_LOCAL0},     {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},     {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},     {"local7", LOG_LOCAL7}, {"auth", LOG_AUTH},
+    {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},     {"ftp", LOG_FTP},
+    {"lpr", LOG_LPR},           {"mail", LOG_MAIL},     {"news", LOG_NEWS},
     {"syslog", LOG_SYSLOG},
 }};
 
@@ -50,18 +50,23 @@ bool parse_decimal(std::string_view s, T& out) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::notice: return "notice";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::notice:
+      return "notice";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "?";
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view text) {
-  for (auto l : {LogLevel::error, LogLevel::warning, LogLevel::notice, LogLevel::info,
-                 LogLevel::debug}) {
+  for (auto l :
+       {LogLevel::error, LogLevel::warning, LogLevel::notice, LogLevel::info, LogLevel::debug}) {
     if (iequals(text, to_string(l))) return l;
   }
   if (iequals(text, "warn")) return LogLevel::warning;

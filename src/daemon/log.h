@@ -12,6 +12,7 @@
 #pragma once
 
 #include <fmt/core.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -20,7 +21,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <unordered_map>
 
 namespace shipworm::daemon {
@@ -52,9 +52,9 @@ struct LogOptions {
   LogLevel level = LogLevel::notice;  // messages less severe than this are dropped
   bool to_stream = true;              // write to `stream` (stderr by default)
   std::FILE* stream = stderr;
-  std::optional<bool> journal;        // sd-daemon prefixes; unset: stderr_is_journal()
-  std::optional<int> syslog_facility; // set: also send to syslog(3) with this facility
-  std::string ident = "shipworm";     // syslog identity
+  std::optional<bool> journal;         // sd-daemon prefixes; unset: stderr_is_journal()
+  std::optional<int> syslog_facility;  // set: also send to syslog(3) with this facility
+  std::string ident = "shipworm";      // syslog identity
 };
 
 class LogRateLimiter;

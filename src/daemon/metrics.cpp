@@ -68,14 +68,16 @@ std::string http_metrics_response(std::string_view head, const std::string& body
   const auto line_end = head.find("\r\n");
   const std::string_view line = head.substr(0, line_end);
   auto reply = [](std::string_view status, std::string_view type, std::string_view text) {
-    return fmt::format("HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                       "Connection: close\r\n\r\n{}",
-                       status, type, text.size(), text);
+    return fmt::format(
+        "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+        "Connection: close\r\n\r\n{}",
+        status, type, text.size(), text);
   };
   if (!line.starts_with("GET ")) return reply("405 Method Not Allowed", "text/plain", "GET only\n");
   std::string_view path = line.substr(4);
   path = path.substr(0, path.find(' '));
-  if (path != "/metrics" && path != "/") return reply("404 Not Found", "text/plain", "try /metrics\n");
+  if (path != "/metrics" && path != "/")
+    return reply("404 Not Found", "text/plain", "try /metrics\n");
   return reply("200 OK", "application/openmetrics-text; version=1.0.0; charset=utf-8", body);
 }
 

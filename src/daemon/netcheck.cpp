@@ -6,11 +6,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "os/linux/csprng.h"
 #include "os/linux/netlink.h"
@@ -52,8 +51,8 @@ class Report {
       nlohmann::ordered_json j = facts;
       j["steps"] = nlohmann::ordered_json::array();
       for (const auto& s : steps_) {
-        j["steps"].push_back({{"step", s.name}, {"status", s.status}, {"detail", s.detail},
-                              {"hint", s.hint}});
+        j["steps"].push_back(
+            {{"step", s.name}, {"status", s.status}, {"detail", s.detail}, {"hint", s.hint}});
       }
       j["teredo_usable"] = !failed();
       fmt::print("{}\n", j.dump(2));
@@ -82,8 +81,10 @@ Step native_ipv6_step() {
   if (::getifaddrs(&list) == 0) {
     for (ifaddrs* i = list; i; i = i->ifa_next) {
       if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6) continue;
-      Ipv6Address a = Ipv6Address::from_bytes(
-          {reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr), 16});
+      Ipv6Address a =
+          Ipv6Address::from_bytes({reinterpret_cast<const std::uint8_t*>(
+                                       &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr),
+                                   16});
       const bool global = (a.bytes[0] & 0xe0) == 0x20;  // 2000::/3
       if (global && !wire::is_teredo(a)) {
         found = a.to_string() + " on " + i->ifa_name;
@@ -105,8 +106,9 @@ Step native_ipv6_step() {
             "native IPv6 works here: a Teredo client should stay idle (RFC 4380 §5.5); a "
             "host-specific relay (shipworm relay --host) can reach Teredo peers instead"};
   }
-  return {"native IPv6", "info", found.empty() ? "none: Teredo is what gives this host IPv6"
-                                               : "an address (" + found + ") but no default route",
+  return {"native IPv6", "info",
+          found.empty() ? "none: Teredo is what gives this host IPv6"
+                        : "an address (" + found + ") but no default route",
           ""};
 }
 
@@ -155,8 +157,7 @@ class Prober {
         const auto p = wire::classify(payload);
         if (!p || !p->auth || p->auth->nonce != nonce || !p->origin) continue;
         const auto ra = wire::parse_router_advertisement(p->ipv6);
-        if (!ra || ra->prefix_count != 1 ||
-            ra->prefix.prefix != wire::teredo_prefix(server) ||
+        if (!ra || ra->prefix_count != 1 || ra->prefix.prefix != wire::teredo_prefix(server) ||
             p->ipv6.dst != wire::client_rs_link_local(cone)) {
           continue;
         }
@@ -167,9 +168,9 @@ class Prober {
   }
 
   struct ProbeAnswer {
-    bool control = false;         // the normal RA came back from 3544
-    bool server_supports = false; // ... echoing the probe trailer
-    bool probe = false;           // the RA from the probe port got through the NAT
+    bool control = false;          // the normal RA came back from 3544
+    bool server_supports = false;  // ... echoing the probe trailer
+    bool probe = false;            // the RA from the probe port got through the NAT
   };
 
   // shipworm's filtering probe (wire::kTrailerFilteringProbe): an RS with the trailer, from
@@ -220,8 +221,8 @@ class Prober {
       os::fill_random(nonce);
       std::array<std::uint8_t, 256> buf{};
       wire::Writer w(buf);
-      wire::write_echo(w, {true, self, target, 64, 0x5357, static_cast<std::uint16_t>(attempt),
-                           nonce});
+      wire::write_echo(
+          w, {true, self, target, 64, 0x5357, static_cast<std::uint16_t>(attempt), nonce});
       const auto sent_at = Clock::now();
       (void)sock_.send_to(server, w.written());
       bool bubbled = false;
@@ -264,8 +265,8 @@ class Prober {
       const auto left = deadline - Clock::now();
       if (left <= Clock::duration::zero()) return std::nullopt;
       pollfd pfd{sock_.fd(), POLLIN, 0};
-      const int ms_left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(left).count()) + 1;
+      const int ms_left =
+          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()) + 1;
       if (::poll(&pfd, 1, ms_left) <= 0) continue;
       os::Datagram info;
       const auto r = sock_.recv_from(buf_, info);
@@ -349,8 +350,8 @@ int run_netcheck(const NetcheckOptions& o) {
                 "client's BindPort or UPnP on the router helps"});
   } else if (a1->mapping == local && local.address.value != 0) {
     nat = "none";
-    report.add({"NAT mapping", "ok", "no NAT: the server sees this host's own address and port",
-                ""});
+    report.add(
+        {"NAT mapping", "ok", "no NAT: the server sees this host's own address and port", ""});
   } else {
     report.add({"NAT mapping", "ok",
                 fmt::format("endpoint-independent: {} toward both server addresses{}",
@@ -418,18 +419,20 @@ int run_netcheck(const NetcheckOptions& o) {
                               pong->bubbled ? " (after a bubble exchange)" : ""),
                   ""});
     } else {
-      report.add({"relay", "failed",
-                  fmt::format("no echo reply from {} after {} tries", o.target->to_string(), o.tries),
-                  nat == "symmetric"
-                      ? "behind a symmetric NAT the relay sees another mapping than the one in the "
-                        "address and drops the traffic (RFC 4380 §5.4.2)"
-                      : "no Teredo relay serves the path back from that host (its network needs "
-                        "a route to 2001::/32 via a relay), or the server does not forward the "
-                        "ping test"});
+      report.add(
+          {"relay", "failed",
+           fmt::format("no echo reply from {} after {} tries", o.target->to_string(), o.tries),
+           nat == "symmetric"
+               ? "behind a symmetric NAT the relay sees another mapping than the one in the "
+                 "address and drops the traffic (RFC 4380 §5.4.2)"
+               : "no Teredo relay serves the path back from that host (its network needs "
+                 "a route to 2001::/32 via a relay), or the server does not forward the "
+                 "ping test"});
     }
   } else {
-    report.add({"relay", "skipped", "no --target given", "add --target IPV6 (a native host) to test "
-                                                        "the relay path with the ping test"});
+    report.add({"relay", "skipped", "no --target given",
+                "add --target IPV6 (a native host) to test "
+                "the relay path with the ping test"});
   }
   report.print(o.json, facts);
   return report.failed() ? 1 : 0;

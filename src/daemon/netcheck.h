@@ -26,14 +26,14 @@
 namespace shipworm::daemon {
 
 struct NetcheckOptions {
-  std::string server;                          // IPv4 literal or host name
-  std::optional<wire::Ipv4Address> server2;    // default: primary + 1
+  std::string server;                        // IPv4 literal or host name
+  std::optional<wire::Ipv4Address> server2;  // default: primary + 1
   std::optional<wire::Ipv4Address> bind_address;
   std::uint16_t bind_port = 0;
-  std::optional<wire::Ipv6Address> target;     // a native IPv6 host for the relay step
-  std::uint16_t probe_port = 3545;            // a shipworm server's FilteringProbePort
+  std::optional<wire::Ipv6Address> target;  // a native IPv6 host for the relay step
+  std::uint16_t probe_port = 3545;          // a shipworm server's FilteringProbePort
   int tries = 3;
-  double timeout_seconds = 2.0;                // per try
+  double timeout_seconds = 2.0;  // per try
   bool json = false;
 };
 

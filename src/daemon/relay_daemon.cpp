@@ -7,10 +7,9 @@
 #include <cerrno>
 #include <csignal>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "core/relay_engine.h"
 #include "daemon/control_server.h"
@@ -35,9 +34,9 @@ using wire::Endpoint;
 using wire::Ipv4Address;
 using wire::Ipv6Address;
 
-constexpr std::size_t kBatch = 64;            // datagrams / TUN packets per batch
-constexpr std::size_t kControlBatch = 16;     // bubbles, errors, dequeued packets
-constexpr int kUdpRoundsPerWakeup = 4;        // recvmmsg calls before yielding to the TUN
+constexpr std::size_t kBatch = 64;         // datagrams / TUN packets per batch
+constexpr std::size_t kControlBatch = 16;  // bubbles, errors, dequeued packets
+constexpr int kUdpRoundsPerWakeup = 4;     // recvmmsg calls before yielding to the TUN
 constexpr std::size_t kTunReadsPerWakeup = 2 * kBatch;
 constexpr auto kHousekeeping = std::chrono::seconds(10);  // host addresses refresh
 // `shipworm peers` lists at most this many entries (trusted first, most recent first), so
@@ -124,7 +123,8 @@ core::RelayEngineConfig engine_config(const RelayConfig& c, std::vector<core::Ip
   e.own_ipv4 = std::move(own);
   if (c.host_specific) e.served = std::move(served);
   // RelayCheckSource yes (default, as Miredo): only clients we sent to first (§5.4.2 "may").
-  e.unknown_peers = c.check_source ? core::UnknownPeerPolicy::kDrop : core::UnknownPeerPolicy::kForward;
+  e.unknown_peers =
+      c.check_source ? core::UnknownPeerPolicy::kDrop : core::UnknownPeerPolicy::kForward;
   e.table.capacity = c.peer_table_size;
   e.table.queue_bytes_per_peer = c.peer_queue_bytes;
   e.table.queue_bytes_total = c.total_queue_bytes;
@@ -144,7 +144,7 @@ bool same_engine(const RelayConfig& a, const RelayConfig& b) {
 
 // Counters of the I/O layer (the engine counts everything it decides).
 struct IoCounters {
-  std::uint64_t udp_truncated = 0;    // datagram larger than a slot
+  std::uint64_t udp_truncated = 0;  // datagram larger than a slot
   std::uint64_t udp_recv_errors = 0;
   std::uint64_t udp_send_failures = 0;  // refused by the kernel, or send buffer full
   std::uint64_t tun_read_errors = 0;
@@ -191,9 +191,8 @@ class RelayWorker final : public core::ActionSink {
         }
         // The batch owns its slots (non-const storage); payload() only exposes them const.
         const wire::Bytes p = rx_.payload(k);
-        engine_->on_udp_inplace(now, d.peer,
-                                wire::MutableBytes(const_cast<std::uint8_t*>(p.data()), p.size()),
-                                *this);
+        engine_->on_udp_inplace(
+            now, d.peer, wire::MutableBytes(const_cast<std::uint8_t*>(p.data()), p.size()), *this);
       }
       flush(ctrl_);
       if (rx_.size() < rx_.capacity()) break;
@@ -295,21 +294,23 @@ class RelayDaemon {
     if (c.host_specific) {
       served_ = host_addresses(*netlink_, c.prefix);
       if (served_.empty()) {
-        return fail("a host-specific relay serves this host's own IPv6 addresses, and it has no "
-                    "global one (rfc-checklist §5.1: the host needs native or 6to4 IPv6)");
+        return fail(
+            "a host-specific relay serves this host's own IPv6 addresses, and it has no "
+            "global one (rfc-checklist §5.1: the host needs native or 6to4 IPv6)");
       }
     } else if (options_.enable_forwarding) {
       if (auto st = os::set_ipv6_forwarding(true); !st) return fail(st.error().message());
       log_.notice("net.ipv6.conf.all.forwarding set to 1 (--ipv6-forwarding)");
     } else if (auto f = os::ipv6_forwarding(); f && !*f) {
-      log_.warning("net.ipv6.conf.all.forwarding is 0: packets from Teredo clients reach only "
-                   "this host. Enable it (or run with --ipv6-forwarding) to relay for others");
+      log_.warning(
+          "net.ipv6.conf.all.forwarding is 0: packets from Teredo clients reach only "
+          "this host. Enable it (or run with --ipv6-forwarding) to relay for others");
     }
 
     auto sock = open_socket(c);
     if (!sock) return false;
-    auto engine = std::make_unique<RelayEngine>(
-        engine_config(c, served_, own_ipv4(*netlink_, c), random_));
+    auto engine =
+        std::make_unique<RelayEngine>(engine_config(c, served_, own_ipv4(*netlink_, c), random_));
     worker_.emplace(std::move(*sock), *tun_, std::move(engine), slot_size(c));
     config_ = c;
     if (!register_fds()) return false;
@@ -354,25 +355,27 @@ class RelayDaemon {
     const auto& c = engine().counters();
     const auto& io = worker_->io();
     const auto& t = engine().peers();
-    log_.notice("udp in {} ({} bytes), tun in {} ({} bytes), to clients {}, to native {}, "
-                "dropped {}",
-                c.udp_packets_in, c.udp_bytes_in, c.tun_packets_in, c.tun_bytes_in,
-                c.to_clients_packets, c.to_native_packets,
-                c.total_dropped() + io.udp_truncated);
-    log_.notice("peers {} of {} ({} trusted, {} untrusted), created {}, trusted {}, "
-                "unreachable {}, expired {}, evicted {}; queued {}, dequeued {}, queue bytes {}",
-                t.size(), t.capacity(), t.trusted_count(), t.untrusted_count(), c.peers_created,
-                c.peers_trusted, c.peers_unreachable, c.peers_expired, c.peers_evicted,
-                c.packets_queued, c.packets_dequeued, t.queued_bytes_total());
-    log_.notice("bubbles received {}, sent indirect {}, direct {}, replies {}; ICMPv6 "
-                "unreachable {}, time exceeded {}, rate-limited {}",
-                c.bubbles_received, c.bubbles_sent_indirect, c.bubbles_sent_direct,
-                c.bubble_replies_sent, c.icmp_unreachable_sent, c.icmp_time_exceeded_sent,
-                c.icmp_rate_limited);
-    log_.notice("io: recvmmsg batches {}, sendmmsg batches {}, zero-copy sends {}, send "
-                "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}",
-                io.recv_batches, io.send_batches, io.zero_copy_sends, io.udp_send_failures,
-                io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors);
+    log_.notice(
+        "udp in {} ({} bytes), tun in {} ({} bytes), to clients {}, to native {}, "
+        "dropped {}",
+        c.udp_packets_in, c.udp_bytes_in, c.tun_packets_in, c.tun_bytes_in, c.to_clients_packets,
+        c.to_native_packets, c.total_dropped() + io.udp_truncated);
+    log_.notice(
+        "peers {} of {} ({} trusted, {} untrusted), created {}, trusted {}, "
+        "unreachable {}, expired {}, evicted {}; queued {}, dequeued {}, queue bytes {}",
+        t.size(), t.capacity(), t.trusted_count(), t.untrusted_count(), c.peers_created,
+        c.peers_trusted, c.peers_unreachable, c.peers_expired, c.peers_evicted, c.packets_queued,
+        c.packets_dequeued, t.queued_bytes_total());
+    log_.notice(
+        "bubbles received {}, sent indirect {}, direct {}, replies {}; ICMPv6 "
+        "unreachable {}, time exceeded {}, rate-limited {}",
+        c.bubbles_received, c.bubbles_sent_indirect, c.bubbles_sent_direct, c.bubble_replies_sent,
+        c.icmp_unreachable_sent, c.icmp_time_exceeded_sent, c.icmp_rate_limited);
+    log_.notice(
+        "io: recvmmsg batches {}, sendmmsg batches {}, zero-copy sends {}, send "
+        "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}",
+        io.recv_batches, io.send_batches, io.zero_copy_sends, io.udp_send_failures,
+        io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors);
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       if (c.malformed[i] != 0) {
         log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
@@ -552,49 +555,76 @@ class RelayDaemon {
     const auto& c = engine().counters();
     const auto& t = engine().peers();
     std::vector<MetricFamily> f;
-    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+    f.push_back({"shipworm",
+                 T::kInfo,
+                 "shipworm build and role",
                  {{{{"role", role_name()}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
-    f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received from clients",
+    f.push_back({"shipworm_datagrams_received",
+                 T::kCounter,
+                 "UDP datagrams received from clients",
                  {{{}, n(c.udp_packets_in)}}});
-    f.push_back({"shipworm_native_packets_received", T::kCounter,
+    f.push_back({"shipworm_native_packets_received",
+                 T::kCounter,
                  "IPv6 packets read from the native side (the TUN device)",
                  {{{}, n(c.tun_packets_in)}}});
-    f.push_back({"shipworm_packets", T::kCounter, "IPv6 data packets relayed, by direction",
+    f.push_back({"shipworm_packets",
+                 T::kCounter,
+                 "IPv6 data packets relayed, by direction",
                  {{{{"direction", "to_clients"}}, n(c.to_clients_packets)},
                   {{{"direction", "to_native"}}, n(c.to_native_packets)}}});
-    f.push_back({"shipworm_bytes", T::kCounter, "IPv6 data bytes relayed, by direction",
+    f.push_back({"shipworm_bytes",
+                 T::kCounter,
+                 "IPv6 data bytes relayed, by direction",
                  {{{{"direction", "to_clients"}}, n(c.to_clients_bytes)},
                   {{{"direction", "to_native"}}, n(c.to_native_bytes)}}});
-    f.push_back({"shipworm_bubbles", T::kCounter, "Bubbles, by kind",
+    f.push_back({"shipworm_bubbles",
+                 T::kCounter,
+                 "Bubbles, by kind",
                  {{{{"kind", "direct_sent"}}, n(c.bubbles_sent_direct)},
                   {{{"kind", "indirect_sent"}}, n(c.bubbles_sent_indirect)},
                   {{{"kind", "received"}}, n(c.bubbles_received)},
                   {{{"kind", "replied"}}, n(c.bubble_replies_sent)},
                   {{{"kind", "nonce_accepted"}}, n(c.bubbles_nonce_accepted)}}});
-    f.push_back({"shipworm_peers", T::kGauge, "Peer entries, by trust",
+    f.push_back({"shipworm_peers",
+                 T::kGauge,
+                 "Peer entries, by trust",
                  {{{{"trust", "trusted"}}, n(t.trusted_count())},
                   {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
-    f.push_back({"shipworm_peer_capacity", T::kGauge, "Peer table size (PeerTableSize)",
+    f.push_back({"shipworm_peer_capacity",
+                 T::kGauge,
+                 "Peer table size (PeerTableSize)",
                  {{{}, n(t.capacity())}}});
-    f.push_back({"shipworm_peers_trusted", T::kCounter, "Peers that became trusted",
+    f.push_back({"shipworm_peers_trusted",
+                 T::kCounter,
+                 "Peers that became trusted",
                  {{{}, n(c.peers_trusted)}}});
-    f.push_back({"shipworm_peers_unreachable", T::kCounter,
+    f.push_back({"shipworm_peers_unreachable",
+                 T::kCounter,
                  "Bubble exchanges that got no answer (RFC 4380 §5.4.1)",
                  {{{}, n(c.peers_unreachable)}}});
-    f.push_back({"shipworm_peer_evictions", T::kCounter,
+    f.push_back({"shipworm_peer_evictions",
+                 T::kCounter,
                  "Peer entries evicted to make room (least recently used)",
                  {{{}, n(c.peers_evicted)}}});
-    f.push_back({"shipworm_queued_bytes", T::kGauge, "Bytes queued for peers being reached",
+    f.push_back({"shipworm_queued_bytes",
+                 T::kGauge,
+                 "Bytes queued for peers being reached",
                  {{{}, n(t.queued_bytes_total())}}});
-    f.push_back({"shipworm_queued_packets", T::kCounter,
+    f.push_back({"shipworm_queued_packets",
+                 T::kCounter,
                  "Packets queued while a peer was being reached",
                  {{{}, n(c.packets_queued)}}});
-    f.push_back({"shipworm_icmp_errors", T::kCounter, "ICMPv6 errors originated, by type and result",
-                 {{{{"type", "destination_unreachable"}, {"result", "sent"}}, n(c.icmp_unreachable_sent)},
-                  {{{"type", "time_exceeded"}, {"result", "sent"}}, n(c.icmp_time_exceeded_sent)},
-                  {{{"type", "any"}, {"result", "suppressed"}}, n(c.icmp_rate_limited)}}});
-    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
-    for (const auto& [name, v] : drops()) drop.samples.push_back({{{"reason", std::string(name)}}, n(v)});
+    f.push_back(
+        {"shipworm_icmp_errors",
+         T::kCounter,
+         "ICMPv6 errors originated, by type and result",
+         {{{{"type", "destination_unreachable"}, {"result", "sent"}}, n(c.icmp_unreachable_sent)},
+          {{{"type", "time_exceeded"}, {"result", "sent"}}, n(c.icmp_time_exceeded_sent)},
+          {{{"type", "any"}, {"result", "suppressed"}}, n(c.icmp_rate_limited)}}});
+    MetricFamily drop{
+        "shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
+    for (const auto& [name, v] : drops())
+      drop.samples.push_back({{{"reason", std::string(name)}}, n(v)});
     f.push_back(std::move(drop));
     return render_openmetrics(f);
   }
@@ -628,7 +658,8 @@ class RelayDaemon {
   }
 
   bool register_fds() {
-    if (auto st = loop_.add(worker_->socket().fd(), [this] { after(&RelayWorker::on_udp_readable); });
+    if (auto st =
+            loop_.add(worker_->socket().fd(), [this] { after(&RelayWorker::on_udp_readable); });
         !st) {
       return fail(st.error().message());
     }
@@ -667,7 +698,8 @@ class RelayDaemon {
     const auto same = [](const core::Ipv6Prefix& a, const core::Ipv6Prefix& b) {
       return a.address == b.address && a.length == b.length;
     };
-    if (served.empty() || std::equal(served.begin(), served.end(), served_.begin(), served_.end(), same)) {
+    if (served.empty() ||
+        std::equal(served.begin(), served.end(), served_.begin(), served_.end(), same)) {
       return;  // unchanged; with none left, keep the last known range
     }
     served_ = served;
@@ -716,8 +748,9 @@ class RelayDaemon {
       if (c.host_specific) {
         served = host_addresses(*netlink_, c.prefix);
         if (served.empty()) {
-          log_.error("reload: HostSpecificRelay needs a global IPv6 address on this host; "
-                     "keeping the previous engine");
+          log_.error(
+              "reload: HostSpecificRelay needs a global IPv6 address on this host; "
+              "keeping the previous engine");
           return;
         }
       }
@@ -742,12 +775,13 @@ class RelayDaemon {
 
   void announce(std::string_view what) {
     const auto& t = worker_->engine().peers();
-    log_.notice("{} {} on {} (MTU {}), UDP {}, {}{}, peer table {} entries ({:.1f} MiB)", what,
-                prefix_text(config_.prefix), tun_->name(), config_.mtu,
-                worker_->socket().local_endpoint().to_string(),
-                config_.host_specific ? "host-specific" : (config_.restricted ? "restricted" : "cone"),
-                config_.host_specific ? fmt::format(" ({} own address(es))", served_.size()) : "",
-                t.capacity(), static_cast<double>(t.memory_bytes()) / (1 << 20));
+    log_.notice(
+        "{} {} on {} (MTU {}), UDP {}, {}{}, peer table {} entries ({:.1f} MiB)", what,
+        prefix_text(config_.prefix), tun_->name(), config_.mtu,
+        worker_->socket().local_endpoint().to_string(),
+        config_.host_specific ? "host-specific" : (config_.restricted ? "restricted" : "cone"),
+        config_.host_specific ? fmt::format(" ({} own address(es))", served_.size()) : "",
+        t.capacity(), static_cast<double>(t.memory_bytes()) / (1 << 20));
   }
 
   Logger& log_;

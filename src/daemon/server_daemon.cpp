@@ -2,11 +2,9 @@
 
 #include <linux/capability.h>
 
-#include <csignal>
-
 #include <array>
+#include <csignal>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "core/server_engine.h"
@@ -47,7 +45,8 @@ core::ServerEngineConfig engine_config(const ServerConfig& c, std::uint64_t hash
   e.mtu = c.mtu;
   // MaxIcmpPayload N caps at N bytes; 65467 (the largest IPv6 payload in a UDP datagram)
   // is no cap at all.
-  e.max_icmpv6_payload = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.max_icmp_payload, 0xffff));
+  e.max_icmpv6_payload =
+      static_cast<std::uint16_t>(std::min<std::uint32_t>(c.max_icmp_payload, 0xffff));
   e.filtering_probe_port = c.filtering_probe_port;
   // Per source IPv4 address; a burst of two seconds' worth.
   e.rs_limit = {static_cast<double>(c.rate_limit_rs), 2.0 * c.rate_limit_rs};
@@ -65,16 +64,17 @@ class ServerDaemon {
   // Opens the sockets for `config` and swaps them in; on failure nothing changes.
   bool apply(const ServerConfig& config) {
     std::array<std::optional<os::UdpSocket>, 2> socks;
-    const bool same_addresses = engine_ && config.primary == config_.primary &&
-                                config.secondary == config_.secondary;
+    const bool same_addresses =
+        engine_ && config.primary == config_.primary && config.secondary == config_.secondary;
     if (!same_addresses) {
       const Ipv4Address addrs[2] = {config.primary, config.secondary};
       for (std::size_t i = 0; i < 2; ++i) {
         auto s = os::UdpSocket::open({addrs[i], wire::kTeredoPort});
         if (!s) {
-          log_.error("cannot serve on {}:{}: {} (both server addresses must be configured on "
-                     "this host: RFC 4380 §5.3)",
-                     addrs[i].to_string(), wire::kTeredoPort, s.error().message());
+          log_.error(
+              "cannot serve on {}:{}: {} (both server addresses must be configured on "
+              "this host: RFC 4380 §5.3)",
+              addrs[i].to_string(), wire::kTeredoPort, s.error().message());
           return false;
         }
         socks[i].emplace(std::move(s.value()));
@@ -93,11 +93,11 @@ class ServerDaemon {
     std::optional<os::UdpSocket> probe;
     ServerConfig effective = config;
     if (config.filtering_probe_port != 0) {
-      const bool same_probe = probe_ && same_addresses &&
-                              config.filtering_probe_port == config_.filtering_probe_port;
+      const bool same_probe =
+          probe_ && same_addresses && config.filtering_probe_port == config_.filtering_probe_port;
       if (!same_probe) {
-        auto s = os::UdpSocket::open({config.primary, config.filtering_probe_port},
-                                     {false, 0, 1 << 20});
+        auto s =
+            os::UdpSocket::open({config.primary, config.filtering_probe_port}, {false, 0, 1 << 20});
         if (s) {
           probe.emplace(std::move(s.value()));
         } else {
@@ -108,7 +108,8 @@ class ServerDaemon {
     }
     // The engine is stateless but for its rate limiters: a reload simply starts a new one.
     // Counters carry over so that status and metrics stay monotonic.
-    auto engine = std::make_unique<ServerEngine>(engine_config(effective, os::random_value<std::uint64_t>()));
+    auto engine =
+        std::make_unique<ServerEngine>(engine_config(effective, os::random_value<std::uint64_t>()));
     if (engine_) engine->restore_counters(engine_->counters());
     engine_ = std::move(engine);
     config_ = effective;
@@ -147,10 +148,11 @@ class ServerDaemon {
 
   void log_counters() const {
     const auto& c = engine_->counters();
-    log_.notice("datagrams {}, RS {}, RA {}, forwarded to Teredo {}, to IPv6 {}, echo {}, "
-                "dropped {}",
-                c.datagrams, c.rs_received, c.ra_sent, c.forwarded_teredo, c.forwarded_native,
-                c.echo_replies, c.total_dropped() + truncated_ + send_failures_);
+    log_.notice(
+        "datagrams {}, RS {}, RA {}, forwarded to Teredo {}, to IPv6 {}, echo {}, "
+        "dropped {}",
+        c.datagrams, c.rs_received, c.ra_sent, c.forwarded_teredo, c.forwarded_native,
+        c.echo_replies, c.total_dropped() + truncated_ + send_failures_);
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       if (c.malformed[i] != 0) {
         log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
@@ -172,10 +174,12 @@ class ServerDaemon {
     std::vector<std::pair<std::string_view, std::uint64_t>> out;
     const auto& c = engine_->counters();
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i]) out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+      if (c.malformed[i])
+        out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
     }
     for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i]) out.emplace_back(core::to_string(static_cast<core::ServerDrop>(i)), c.dropped[i]);
+      if (c.dropped[i])
+        out.emplace_back(core::to_string(static_cast<core::ServerDrop>(i)), c.dropped[i]);
     }
     if (truncated_) out.emplace_back("datagram_truncated", truncated_);
     if (send_failures_) out.emplace_back("send_failed", send_failures_);
@@ -199,9 +203,12 @@ class ServerDaemon {
     j["filtering_probe_port"] = config_.filtering_probe_port;
     j["rate_limit_rs"] = config_.rate_limit_rs;
     j["rate_limit_forward"] = config_.rate_limit_forward;
-    j["counters"] = {{"datagrams", c.datagrams},         {"rs_received", c.rs_received},
-                     {"ra_sent", c.ra_sent},             {"forwarded_teredo", c.forwarded_teredo},
-                     {"forwarded_native", c.forwarded_native}, {"echo_replies", c.echo_replies},
+    j["counters"] = {{"datagrams", c.datagrams},
+                     {"rs_received", c.rs_received},
+                     {"ra_sent", c.ra_sent},
+                     {"forwarded_teredo", c.forwarded_teredo},
+                     {"forwarded_native", c.forwarded_native},
+                     {"echo_replies", c.echo_replies},
                      {"dropped", c.total_dropped() + truncated_ + send_failures_}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     for (const auto& [name, n] : drops()) d[std::string(name)] = n;
@@ -213,18 +220,30 @@ class ServerDaemon {
     using T = MetricFamily::Type;
     const auto& c = engine_->counters();
     std::vector<MetricFamily> f;
-    f.push_back({"shipworm", T::kInfo, "shipworm build and role",
+    f.push_back({"shipworm",
+                 T::kInfo,
+                 "shipworm build and role",
                  {{{{"role", "server"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
-    f.push_back({"shipworm_datagrams_received", T::kCounter, "UDP datagrams received",
+    f.push_back({"shipworm_datagrams_received",
+                 T::kCounter,
+                 "UDP datagrams received",
                  {{{}, static_cast<double>(c.datagrams)}}});
-    f.push_back({"shipworm_router_solicitations", T::kCounter, "Router Solicitations received",
+    f.push_back({"shipworm_router_solicitations",
+                 T::kCounter,
+                 "Router Solicitations received",
                  {{{}, static_cast<double>(c.rs_received)}}});
-    f.push_back({"shipworm_router_advertisements", T::kCounter, "Router Advertisements sent",
+    f.push_back({"shipworm_router_advertisements",
+                 T::kCounter,
+                 "Router Advertisements sent",
                  {{{}, static_cast<double>(c.ra_sent)}}});
-    f.push_back({"shipworm_forwarded_packets", T::kCounter, "Packets forwarded, by destination",
+    f.push_back({"shipworm_forwarded_packets",
+                 T::kCounter,
+                 "Packets forwarded, by destination",
                  {{{{"to", "teredo"}}, static_cast<double>(c.forwarded_teredo)},
                   {{{"to", "ipv6"}}, static_cast<double>(c.forwarded_native)}}});
-    f.push_back({"shipworm_echo_replies", T::kCounter, "Echo requests answered by the server",
+    f.push_back({"shipworm_echo_replies",
+                 T::kCounter,
+                 "Echo requests answered by the server",
                  {{{}, static_cast<double>(c.echo_replies)}}});
     MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams dropped, by reason", {}};
     for (const auto& [name, n] : drops()) {
@@ -250,9 +269,9 @@ class ServerDaemon {
       control_ = std::move(s.value());
     }
     if (config.common.metrics) {
-      auto s = RequestServer::open_tcp(loop_, *config.common.metrics, [this](std::string_view head) {
-        return http_metrics_response(head, metrics_text());
-      });
+      auto s = RequestServer::open_tcp(
+          loop_, *config.common.metrics,
+          [this](std::string_view head) { return http_metrics_response(head, metrics_text()); });
       if (!s) {
         log_.error("{}", s.error().message());
         return false;
@@ -276,8 +295,8 @@ class ServerDaemon {
           ++truncated_;
           continue;
         }
-        const ServerOutput out =
-            engine_->on_datagram(now, {d.peer, socks_[i]->local_endpoint().address, rx_.payload(k)});
+        const ServerOutput out = engine_->on_datagram(
+            now, {d.peer, socks_[i]->local_endpoint().address, rx_.payload(k)});
         if (out.kind == ServerOutput::Kind::kUdp) {
           const std::size_t j = out.from == config_.primary ? 0 : 1;
           if (tx_[j].full()) flush(j);
@@ -328,8 +347,8 @@ class ServerDaemon {
   os::DatagramBatch rx_{32, slot_size(sizing_)};
   // Per local socket: primary, secondary, filtering probe.
   std::array<os::DatagramBatch, 3> tx_{os::DatagramBatch{32, slot_size(sizing_)},
-                                      os::DatagramBatch{32, slot_size(sizing_)},
-                                      os::DatagramBatch{8, slot_size(sizing_)}};
+                                       os::DatagramBatch{32, slot_size(sizing_)},
+                                       os::DatagramBatch{8, slot_size(sizing_)}};
   std::optional<os::UdpSocket> probe_;
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;

@@ -18,8 +18,7 @@ AuthValue teredo_auth_value(Bytes secret, const Nonce& nonce, std::uint8_t confi
   const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
                                OSSL_PARAM_construct_end()};
   std::size_t len = 0;
-  const bool ok = ctx != nullptr &&
-                  EVP_MAC_init(ctx, secret.data(), secret.size(), params) == 1 &&
+  const bool ok = ctx != nullptr && EVP_MAC_init(ctx, secret.data(), secret.size(), params) == 1 &&
                   EVP_MAC_update(ctx, nonce.data(), nonce.size()) == 1 &&
                   EVP_MAC_update(ctx, &confirmation, 1) == 1 &&
                   EVP_MAC_update(ctx, origin_raw.data(), origin_raw.size()) == 1 &&
@@ -34,9 +33,8 @@ AuthValue teredo_auth_value(Bytes secret, const Nonce& nonce, std::uint8_t confi
 
 bool verify_auth_value(Bytes secret, const TeredoPacket& packet) {
   if (!packet.auth || packet.auth->auth_value.size() != kHmacSha1Size) return false;
-  const AuthValue expected =
-      teredo_auth_value(secret, packet.auth->nonce, packet.auth->confirmation, packet.origin_raw,
-                        packet.ipv6.packet);
+  const AuthValue expected = teredo_auth_value(
+      secret, packet.auth->nonce, packet.auth->confirmation, packet.origin_raw, packet.ipv6.packet);
   return CRYPTO_memcmp(expected.data(), packet.auth->auth_value.data(), kHmacSha1Size) == 0;
 }
 

@@ -9,9 +9,7 @@
 
 namespace shipworm::wire {
 
-inline bool is_bubble(const Ipv6View& ip) {
-  return ip.next_header == 59 && ip.payload_length == 0;
-}
+inline bool is_bubble(const Ipv6View& ip) { return ip.next_header == 59 && ip.payload_length == 0; }
 // The bubble itself (a view), or kNotBubble.
 Parsed<Ipv6View> parse_bubble(const Ipv6View& ip);
 

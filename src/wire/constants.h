@@ -13,10 +13,10 @@ using namespace std::chrono_literals;
 // --- Addressing (RFC 4380 §2.6, §2.7, §4; RFC 5991 §3.1) ---
 inline constexpr std::uint32_t kTeredoPrefix = 0x20010000;  // 2001:0000::/32
 inline constexpr std::uint16_t kTeredoPort = 3544;
-inline constexpr std::uint16_t kFlagCone = 0x8000;       // C
-inline constexpr std::uint16_t kFlagReservedZ = 0x4000;  // MUST be 0 (RFC 5991 §3.1)
-inline constexpr std::uint16_t kFlagUniversal = 0x0200;  // U, sent as 0
-inline constexpr std::uint16_t kFlagGroup = 0x0100;      // G, sent as 0
+inline constexpr std::uint16_t kFlagCone = 0x8000;        // C
+inline constexpr std::uint16_t kFlagReservedZ = 0x4000;   // MUST be 0 (RFC 5991 §3.1)
+inline constexpr std::uint16_t kFlagUniversal = 0x0200;   // U, sent as 0
+inline constexpr std::uint16_t kFlagGroup = 0x0100;       // G, sent as 0
 inline constexpr std::uint16_t kFlagRandomMask = 0x3CFF;  // Random1 (0x3C00) | Random2 (0x00FF)
 inline constexpr std::uint16_t kPortObfuscation = 0xFFFF;
 inline constexpr std::uint32_t kIpv4Obfuscation = 0xFFFFFFFF;
@@ -59,7 +59,7 @@ inline constexpr std::uint8_t kTrailerFilteringProbe = 0xA5;
 
 // --- Timers (RFC 4380 §5.2.1, §5.2, §5.2.4, §5.2.6; RFC 4861 §10) ---
 inline constexpr auto kQualificationTimeout = 4s;  // T
-inline constexpr int kQualificationAttempts = 3;    // N, counted as transmissions
+inline constexpr int kQualificationAttempts = 3;   // N, counted as transmissions
 inline constexpr auto kDefaultRefreshInterval = 30s;
 inline constexpr auto kPeerValidity = 30s;
 inline constexpr auto kBubbleMinSpacing = 2s;

@@ -7,31 +7,31 @@
 
 namespace shipworm::wire {
 
-#define SHIPWORM_WIRE_DROP_REASONS(X)                                                        \
-  X(kEmptyPayload, "empty_payload")                                                          \
-  X(kUnknownEncapsulation, "unknown_encapsulation")                                          \
-  X(kEncapsulationOrder, "encapsulation_out_of_order")                                       \
-  X(kAuthTruncated, "auth_truncated")                                                        \
-  X(kOriginTruncated, "origin_truncated")                                                    \
-  X(kIpv6Truncated, "ipv6_truncated_header")                                                 \
-  X(kIpv6BadVersion, "ipv6_bad_version")                                                     \
-  X(kIpv6LengthExceedsDatagram, "ipv6_length_exceeds_datagram")                             \
-  X(kTrailerUnknownDiscard, "trailer_unknown_discard")                                       \
-  X(kNotIcmpv6, "not_icmpv6")                                                                \
-  X(kIcmpv6Truncated, "icmpv6_truncated")                                                    \
-  X(kIcmpv6BadChecksum, "icmpv6_bad_checksum")                                               \
-  X(kIcmpv6UnexpectedType, "icmpv6_unexpected_type")                                         \
-  X(kNdBadHopLimit, "nd_hop_limit_not_255")                                                  \
-  X(kNdBadCode, "nd_code_not_zero")                                                          \
-  X(kNdTruncated, "nd_message_truncated")                                                    \
-  X(kNdOptionZeroLength, "nd_option_zero_length")                                            \
-  X(kNdOptionTruncated, "nd_option_truncated")                                               \
-  X(kRsUnspecifiedSourceWithSlla, "rs_unspecified_source_with_slla")                         \
-  X(kRaSourceNotLinkLocal, "ra_source_not_link_local")                                       \
-  X(kRaBadPrefixOption, "ra_bad_prefix_option")                                              \
-  X(kRaBadMtuOption, "ra_bad_mtu_option")                                                    \
-  X(kEchoBadCode, "echo_code_not_zero")                                                      \
-  X(kEchoTruncated, "echo_truncated")                                                        \
+#define SHIPWORM_WIRE_DROP_REASONS(X)                                \
+  X(kEmptyPayload, "empty_payload")                                  \
+  X(kUnknownEncapsulation, "unknown_encapsulation")                  \
+  X(kEncapsulationOrder, "encapsulation_out_of_order")               \
+  X(kAuthTruncated, "auth_truncated")                                \
+  X(kOriginTruncated, "origin_truncated")                            \
+  X(kIpv6Truncated, "ipv6_truncated_header")                         \
+  X(kIpv6BadVersion, "ipv6_bad_version")                             \
+  X(kIpv6LengthExceedsDatagram, "ipv6_length_exceeds_datagram")      \
+  X(kTrailerUnknownDiscard, "trailer_unknown_discard")               \
+  X(kNotIcmpv6, "not_icmpv6")                                        \
+  X(kIcmpv6Truncated, "icmpv6_truncated")                            \
+  X(kIcmpv6BadChecksum, "icmpv6_bad_checksum")                       \
+  X(kIcmpv6UnexpectedType, "icmpv6_unexpected_type")                 \
+  X(kNdBadHopLimit, "nd_hop_limit_not_255")                          \
+  X(kNdBadCode, "nd_code_not_zero")                                  \
+  X(kNdTruncated, "nd_message_truncated")                            \
+  X(kNdOptionZeroLength, "nd_option_zero_length")                    \
+  X(kNdOptionTruncated, "nd_option_truncated")                       \
+  X(kRsUnspecifiedSourceWithSlla, "rs_unspecified_source_with_slla") \
+  X(kRaSourceNotLinkLocal, "ra_source_not_link_local")               \
+  X(kRaBadPrefixOption, "ra_bad_prefix_option")                      \
+  X(kRaBadMtuOption, "ra_bad_mtu_option")                            \
+  X(kEchoBadCode, "echo_code_not_zero")                              \
+  X(kEchoTruncated, "echo_truncated")                                \
   X(kNotBubble, "not_bubble")
 
 enum class DropReason : std::uint8_t {

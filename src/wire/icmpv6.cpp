@@ -19,13 +19,12 @@ Parsed<Echo> parse_echo(const Icmpv6View& icmp) {
   }
   if (icmp.code != 0) return DropReason::kEchoBadCode;
   if (icmp.message.size() < 8) return DropReason::kEchoTruncated;
-  return Echo{icmp.type == kIcmpEchoRequest, load_u16(icmp.message, 4),
-              load_u16(icmp.message, 6), icmp.message.subspan(8)};
+  return Echo{icmp.type == kIcmpEchoRequest, load_u16(icmp.message, 4), load_u16(icmp.message, 6),
+              icmp.message.subspan(8)};
 }
 
 Icmpv6PacketWriter::Icmpv6PacketWriter(Writer& w, const Ipv6Address& src, const Ipv6Address& dst,
-                                       std::uint8_t hop_limit, std::uint8_t type,
-                                       std::uint8_t code)
+                                       std::uint8_t hop_limit, std::uint8_t type, std::uint8_t code)
     : w_(w), start_(w.size()), src_(src), dst_(dst) {
   write_ipv6_header(w_, Ipv6Header{src, dst, kNextHeaderIcmpv6, hop_limit, 0, 0, 0});
   w_.u8(type);

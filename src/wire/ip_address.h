@@ -16,7 +16,7 @@ struct Ipv4Address {
   std::uint32_t value = 0;  // host byte order: 192.0.2.1 == 0xC0000201
 
   static constexpr Ipv4Address from_octets(std::uint8_t a, std::uint8_t b, std::uint8_t c,
-                                            std::uint8_t d) {
+                                           std::uint8_t d) {
     return {(std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) |
             std::uint32_t{d}};
   }

@@ -15,8 +15,8 @@ class AuthPatcher {
               const std::optional<SecureQualification>& secure)
       : w_(w), start_(w.size()), nonce_(nonce), confirmation_(confirmation), secure_(secure) {
     const AuthValue zero{};
-    write_auth_header(w, secure ? secure->client_id : Bytes{},
-                      secure ? Bytes{zero} : Bytes{}, nonce, confirmation);
+    write_auth_header(w, secure ? secure->client_id : Bytes{}, secure ? Bytes{zero} : Bytes{},
+                      nonce, confirmation);
     end_ = w.size();
   }
   // `origin_raw` and `ipv6` are spans inside the Writer's buffer.
@@ -24,7 +24,8 @@ class AuthPatcher {
     if (!secure_ || !w_.ok()) return;
     const AuthValue v = teredo_auth_value(secure_->secret, nonce_, confirmation_, origin_raw, ipv6);
     const MutableBytes header = w_.written().subspan(start_, end_ - start_);
-    std::copy(v.begin(), v.end(), header.begin() + 4 + static_cast<long>(secure_->client_id.size()));
+    std::copy(v.begin(), v.end(),
+              header.begin() + 4 + static_cast<long>(secure_->client_id.size()));
   }
 
  private:

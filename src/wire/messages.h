@@ -24,9 +24,9 @@ bool write_rs_datagram(Writer& w, const Nonce& nonce, bool cone,
                        const std::optional<SecureQualification>& secure = std::nullopt);
 
 struct RaDatagramParams {
-  Ipv4Address server;        // the RA comes from server_link_local(server)
-  Ipv6Address client_ll;     // the RS source
-  Endpoint mapping;          // the RS's UDP source, sent as the origin indication
+  Ipv4Address server;          // the RA comes from server_link_local(server)
+  Ipv6Address client_ll;       // the RS source
+  Endpoint mapping;            // the RS's UDP source, sent as the origin indication
   std::optional<Nonce> nonce;  // echo the RS nonce when it had one (RFC 4380 §5.3.2)
   std::uint8_t confirmation = 0;
   std::optional<SecureQualification> secure;

@@ -13,7 +13,7 @@ namespace shipworm::wire {
 template <class T>
 class Parsed {
  public:
-  Parsed(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Parsed(T value) : value_(std::move(value)) {}   // NOLINT(google-explicit-constructor)
   Parsed(DropReason reason) : reason_(reason) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return value_.has_value(); }

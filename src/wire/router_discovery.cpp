@@ -58,23 +58,23 @@ Parsed<RouterAdvertisement> parse_router_advertisement(const Ipv6View& ip) {
   ra.router_lifetime = load_u16(m, 6);
   ra.reachable_time = load_u32(m, 8);
   ra.retrans_timer = load_u32(m, 12);
-  auto bad = walk_options(m.subspan(16), [&](std::uint8_t type,
-                                              Bytes opt) -> std::optional<DropReason> {
-    if (type == kNdOptionPrefixInformation) {
-      if (opt.size() != 32 || opt[2] > 128) return DropReason::kRaBadPrefixOption;
-      if (ra.prefix_count++ == 0) {
-        ra.prefix.prefix_length = opt[2];
-        ra.prefix.flags = opt[3];
-        ra.prefix.valid_lifetime = load_u32(opt, 4);
-        ra.prefix.preferred_lifetime = load_u32(opt, 8);
-        ra.prefix.prefix = Ipv6Address::from_bytes(opt.subspan(16, 16));
-      }
-    } else if (type == kNdOptionMtu) {
-      if (opt.size() != 8) return DropReason::kRaBadMtuOption;
-      ra.mtu = load_u32(opt, 4);
-    }
-    return std::nullopt;
-  });
+  auto bad =
+      walk_options(m.subspan(16), [&](std::uint8_t type, Bytes opt) -> std::optional<DropReason> {
+        if (type == kNdOptionPrefixInformation) {
+          if (opt.size() != 32 || opt[2] > 128) return DropReason::kRaBadPrefixOption;
+          if (ra.prefix_count++ == 0) {
+            ra.prefix.prefix_length = opt[2];
+            ra.prefix.flags = opt[3];
+            ra.prefix.valid_lifetime = load_u32(opt, 4);
+            ra.prefix.preferred_lifetime = load_u32(opt, 8);
+            ra.prefix.prefix = Ipv6Address::from_bytes(opt.subspan(16, 16));
+          }
+        } else if (type == kNdOptionMtu) {
+          if (opt.size() != 8) return DropReason::kRaBadMtuOption;
+          ra.mtu = load_u32(opt, 4);
+        }
+        return std::nullopt;
+      });
   if (bad) return *bad;
   return ra;
 }

@@ -35,7 +35,7 @@ struct RouterAdvertisement {
   std::uint16_t router_lifetime = 0;
   std::uint32_t reachable_time = 0;
   std::uint32_t retrans_timer = 0;
-  int prefix_count = 0;     // Teredo clients require exactly one (RFC 4380 §5.2.1)
+  int prefix_count = 0;      // Teredo clients require exactly one (RFC 4380 §5.2.1)
   PrefixInformation prefix;  // the first Prefix Information option, if prefix_count > 0
   std::optional<std::uint32_t> mtu;
 };

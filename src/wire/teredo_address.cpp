@@ -6,8 +6,7 @@ bool is_teredo(const Ipv6Address& a, std::uint32_t prefix) {
   return load_u32(a.bytes, 0) == prefix;
 }
 
-std::optional<TeredoAddress> TeredoAddress::from_ipv6(const Ipv6Address& a,
-                                                      std::uint32_t prefix) {
+std::optional<TeredoAddress> TeredoAddress::from_ipv6(const Ipv6Address& a, std::uint32_t prefix) {
   if (!is_teredo(a, prefix)) return std::nullopt;
   const Bytes b = a.bytes;
   TeredoAddress t;

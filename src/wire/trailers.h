@@ -15,14 +15,14 @@ namespace shipworm::wire {
 enum class NdDiscoveryType : std::uint8_t { kSolicitation = 0, kAdvertisement = 1 };
 
 struct Trailers {
-  std::optional<std::array<std::uint8_t, 4>> nonce;  // §4.2, type 0x01
+  std::optional<std::array<std::uint8_t, 4>> nonce;          // §4.2, type 0x01
   std::array<Endpoint, kMaxAlternateAddresses> alternate{};  // §4.3, type 0x03
   std::size_t alternate_count = 0;
   bool has_alternate = false;
-  std::optional<NdDiscoveryType> nd;     // §4.4, type 0x04 (other values: unknown -> ignored)
+  std::optional<NdDiscoveryType> nd;         // §4.4, type 0x04 (other values: unknown -> ignored)
   std::optional<std::uint16_t> random_port;  // §4.5, type 0x05 or 0x02 (§9)
-  std::uint8_t unknown_skipped = 0;      // unknown types whose action was "skip"
-  bool filtering_probe = false;          // shipworm's private type 0xA5 (constants.h)
+  std::uint8_t unknown_skipped = 0;          // unknown types whose action was "skip"
+  bool filtering_probe = false;              // shipworm's private type 0xA5 (constants.h)
   // §5.1.2: processing stops at the first malformed trailer; these say which one.
   bool malformed = false;
   std::uint8_t malformed_type = 0;

@@ -70,7 +70,8 @@ TEST_P(ClientToNative, ConnectsWhereTheRfcSaysAndFailsCleanlyElsewhere) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryNat, ClientToNative, ::testing::ValuesIn(kAllNatKinds), nat_param_name);
+INSTANTIATE_TEST_SUITE_P(EveryNat, ClientToNative, ::testing::ValuesIn(kAllNatKinds),
+                         nat_param_name);
 
 // A native host starts the conversation: the relay queues, bubbles through the client's
 // server (§5.4.1 case 3), the client answers at the origin and the relay flushes. The
@@ -86,7 +87,9 @@ TEST_P(ClientToNative, NativeHostStartsTheConversation) {
       Scenario s(seed, LinkProfile{5ms, 2ms});
       ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
       if (policy == core::UnsolicitedPolicy::kDrop) {
-        o.tweak = [](core::ClientEngineConfig& c) { c.unsolicited = core::UnsolicitedPolicy::kDrop; };
+        o.tweak = [](core::ClientEngineConfig& c) {
+          c.unsolicited = core::UnsolicitedPolicy::kDrop;
+        };
       }
       ClientHost& c = s.add_client(kind, o);
       RelayHost& relay = s.add_relay(0);
@@ -165,7 +168,8 @@ struct Pair {
   bool nonces_when_symmetric;  // the kWhenSymmetric option instead of the default
 };
 std::string pair_name(const ::testing::TestParamInfo<Pair>& info) {
-  std::string n = std::string(to_string(info.param.a)) + "_to_" + std::string(to_string(info.param.b)) +
+  std::string n = std::string(to_string(info.param.a)) + "_to_" +
+                  std::string(to_string(info.param.b)) +
                   (info.param.nonces_when_symmetric ? "_nonces_when_symmetric" : "_default");
   for (auto& ch : n) ch = ch == '-' ? '_' : ch;
   return n;
@@ -184,8 +188,9 @@ class ClientToClient : public ::testing::TestWithParam<Pair> {};
 
 TEST_P(ClientToClient, MatrixCell) {
   const Pair p = GetParam();
-  const bool expected = (p.nonces_when_symmetric ? kNoncesWhenSymmetricMatrix
-                                                 : kDefaultMatrix)[static_cast<int>(p.a)][static_cast<int>(p.b)];
+  const bool expected =
+      (p.nonces_when_symmetric ? kNoncesWhenSymmetricMatrix
+                               : kDefaultMatrix)[static_cast<int>(p.a)][static_cast<int>(p.b)];
   ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
   if (p.nonces_when_symmetric) {
     o.tweak = [](core::ClientEngineConfig& c) {

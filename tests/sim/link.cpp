@@ -15,12 +15,12 @@ core::Duration one_hop(const LinkProfile& l, SimRandom& random) {
 
 }  // namespace
 
-std::vector<core::Duration> transit(const LinkProfile& a, const LinkProfile& b,
-                                    SimRandom& random) {
+std::vector<core::Duration> transit(const LinkProfile& a, const LinkProfile& b, SimRandom& random) {
   std::vector<core::Duration> out;
   if (a.down || b.down) return out;
   if (random.chance(a.loss) || random.chance(b.loss)) return out;
-  const int copies = 1 + (random.chance(a.duplicate) ? 1 : 0) + (random.chance(b.duplicate) ? 1 : 0);
+  const int copies =
+      1 + (random.chance(a.duplicate) ? 1 : 0) + (random.chance(b.duplicate) ? 1 : 0);
   for (int i = 0; i < copies; ++i) out.push_back(one_hop(a, random) + one_hop(b, random));
   return out;
 }

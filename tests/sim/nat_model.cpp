@@ -4,12 +4,18 @@ namespace shipworm::sim {
 
 std::string_view to_string(NatKind k) {
   switch (k) {
-    case NatKind::kFullCone: return "full-cone";
-    case NatKind::kAddressRestricted: return "address-restricted";
-    case NatKind::kPortRestricted: return "port-restricted";
-    case NatKind::kSymmetric: return "symmetric";
-    case NatKind::kPortPreservingSymmetric: return "port-preserving-symmetric";
-    case NatKind::kSequentialSymmetric: return "sequential-symmetric";
+    case NatKind::kFullCone:
+      return "full-cone";
+    case NatKind::kAddressRestricted:
+      return "address-restricted";
+    case NatKind::kPortRestricted:
+      return "port-restricted";
+    case NatKind::kSymmetric:
+      return "symmetric";
+    case NatKind::kPortPreservingSymmetric:
+      return "port-preserving-symmetric";
+    case NatKind::kSequentialSymmetric:
+      return "sequential-symmetric";
   }
   return "?";
 }
@@ -34,7 +40,8 @@ std::optional<std::uint16_t> NatModel::allocate(const wire::Endpoint& inside,
     std::uint16_t p;
     if (config_.kind == NatKind::kSequentialSymmetric) {
       p = next_sequential_;
-      next_sequential_ = static_cast<std::uint16_t>(next_sequential_ >= 65535 ? 1024 : next_sequential_ + 1);
+      next_sequential_ =
+          static_cast<std::uint16_t>(next_sequential_ >= 65535 ? 1024 : next_sequential_ + 1);
     } else {
       p = static_cast<std::uint16_t>(random_.between(1024, 65535));
     }
@@ -81,11 +88,15 @@ std::optional<wire::Endpoint> NatModel::inbound(const wire::Endpoint& remote, st
   const Mapping& m = it->second;
   bool allowed = false;
   switch (config_.kind) {
-    case NatKind::kFullCone: allowed = true; break;
+    case NatKind::kFullCone:
+      allowed = true;
+      break;
     case NatKind::kAddressRestricted:
       for (const auto& c : m.contacted) allowed = allowed || c.address == remote.address;
       break;
-    default: allowed = m.contacted.count(remote) > 0; break;
+    default:
+      allowed = m.contacted.count(remote) > 0;
+      break;
   }
   if (!allowed) return std::nullopt;
   return it->first.inside;

@@ -34,7 +34,8 @@ TEST(Recovery, Rfc4380_5_2_5_NatRebindingIsDetectedWithinOneRefreshInterval) {
     EXPECT_EQ(c.address_events.back().old_address, old);
     const auto t = s.world.now();
     c.send_app(native.address(), 1);
-    ASSERT_TRUE(s.world.run_until_true([&] { return c.app.count_from(native.address(), true) == 1; }, 5s));
+    ASSERT_TRUE(
+        s.world.run_until_true([&] { return c.app.count_from(native.address(), true) == 1; }, 5s));
     EXPECT_LT(s.world.now() - t, 2s);
     EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
   });
@@ -91,11 +92,13 @@ TEST(Recovery, Rfc4380_5_2_5_ServerOutageIsDetectedAndRecoveredWithinTheBackoffB
     s.world.run_for(std::chrono::seconds(s.world.random().between(1, 40)));
     const auto down = s.world.now();
     s.server.restart(60s);
-    ASSERT_TRUE(s.world.run_until_true([&] { return c.engine().state() != ClientState::kQualified; }, 60s));
+    ASSERT_TRUE(
+        s.world.run_until_true([&] { return c.engine().state() != ClientState::kQualified; }, 60s));
     EXPECT_LE(s.world.now() - down, 30s + 12s);
     EXPECT_FALSE(c.address());
     const auto up = down + 60s;
-    ASSERT_TRUE(s.world.run_until_true([&] { return c.engine().state() == ClientState::kQualified; }, 3min))
+    ASSERT_TRUE(
+        s.world.run_until_true([&] { return c.engine().state() == ClientState::kQualified; }, 3min))
         << describe(c);
     EXPECT_GE(s.world.now(), up);
     EXPECT_LE(s.world.now() - up, 20s + 12s + 1s) << describe(c);

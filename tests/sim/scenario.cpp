@@ -68,8 +68,9 @@ ClientHost& Scenario::add_client(NatKind kind, const ClientOptions& o) {
   core::ClientEngineConfig cc;
   cc.servers = {pair};
   if (o.tweak) o.tweak(cc);
-  auto& c = world.add<ClientHost>("client" + std::to_string(i) + "(" + std::string(to_string(kind)) + ")",
-                                  0, wire::Endpoint{private_ip, port}, std::move(cc));
+  auto& c =
+      world.add<ClientHost>("client" + std::to_string(i) + "(" + std::string(to_string(kind)) + ")",
+                            0, wire::Endpoint{private_ip, port}, std::move(cc));
   world.attach_private(c, *nat, private_ip);
   nats_.emplace_back(&c, nat);
   clients.push_back(&c);
@@ -78,8 +79,9 @@ ClientHost& Scenario::add_client(NatKind kind, const ClientOptions& o) {
 
 RelayHost& Scenario::add_relay(int region, std::function<void(core::RelayEngineConfig&)> tweak) {
   const int i = next_relay_++;
-  const wire::Endpoint ep{wire::Ipv4Address::from_octets(192, 0, 2, static_cast<std::uint8_t>(10 + i)),
-                          wire::kTeredoPort};
+  const wire::Endpoint ep{
+      wire::Ipv4Address::from_octets(192, 0, 2, static_cast<std::uint8_t>(10 + i)),
+      wire::kTeredoPort};
   core::RelayEngineConfig rc;
   rc.table.capacity = 1024;
   if (tweak) tweak(rc);
@@ -124,8 +126,8 @@ std::string nat_param_name(const ::testing::TestParamInfo<NatKind>& info) {
 
 std::string describe(const ClientHost& c) {
   const auto& e = c.engine();
-  return c.name() + " state=" + std::string(core::to_string(e.state())) + " nat=" +
-         std::string(core::to_string(e.nat_type())) + " cause=" + e.cause();
+  return c.name() + " state=" + std::string(core::to_string(e.state())) +
+         " nat=" + std::string(core::to_string(e.nat_type())) + " cause=" + e.cause();
 }
 
 }  // namespace shipworm::sim

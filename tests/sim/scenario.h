@@ -6,12 +6,12 @@
 // set only that seed runs, and the run is identical (everything random comes from the seed).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "nat_model.h"
 #include "sim_host.h"

@@ -45,7 +45,8 @@ std::optional<AppPacket> parse_app(Bytes packet) {
 
 std::size_t AppLog::count_from(const wire::Ipv6Address& src, bool reflection) const {
   std::size_t n = 0;
-  for (const auto& r : received) n += (r.packet.src == src && r.packet.reflection == reflection) ? std::size_t{1} : 0;
+  for (const auto& r : received)
+    n += (r.packet.src == src && r.packet.reflection == reflection) ? std::size_t{1} : 0;
   return n;
 }
 
@@ -183,7 +184,8 @@ void ServerHost::on_udp(const Endpoint& local, const Endpoint& from, Bytes paylo
   if (!ip || ip->next_header != wire::kNextHeaderIcmpv6 || wire::is_teredo(ip->dst) ||
       !global_scope6(ip->dst)) {
     found_.push_back(name_ + ": forwarded a forbidden packet to the IPv6 side");
-  } else if (const auto src = wire::TeredoAddress::from_ipv6(ip->src); !src || src->mapped != from) {
+  } else if (const auto src = wire::TeredoAddress::from_ipv6(ip->src);
+             !src || src->mapped != from) {
     found_.push_back(name_ + ": forwarded natively a packet whose source is not the sender");
   }
   world_.cloud().send(region_, out.payload);
@@ -287,7 +289,8 @@ void NativeHost::on_ipv6(Bytes packet) {
   if (!ip || ip->dst != address_) return;
   if (const auto a = parse_app(packet)) {
     app.received.push_back({world_.now(), *a});
-    if (reflect && !a->reflection) world_.cloud().send(region_, app_packet(address_, a->src, a->seq, true));
+    if (reflect && !a->reflection)
+      world_.cloud().send(region_, app_packet(address_, a->src, a->seq, true));
     return;
   }
   if (ip->next_header != wire::kNextHeaderIcmpv6) return;
@@ -302,7 +305,9 @@ void NativeHost::on_ipv6(Bytes packet) {
   if (!echo) return;
   std::vector<std::uint8_t> buf(wire::kIpv6HeaderSize + 8 + echo->data.size());
   wire::Writer w(buf);
-  if (!wire::write_echo(w, {false, address_, ip->src, 64, echo->identifier, echo->sequence, echo->data})) return;
+  if (!wire::write_echo(
+          w, {false, address_, ip->src, 64, echo->identifier, echo->sequence, echo->data}))
+    return;
   ++echo_replies_sent;
   world_.cloud().send(region_, w.written());
 }

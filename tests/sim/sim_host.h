@@ -76,8 +76,11 @@ class ClientHost : public SimHost, public core::ActionSink {
   std::vector<AddressEvent> address_events;
 
   // SimHost
-  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from, wire::Bytes payload) override;
-  [[nodiscard]] std::optional<core::TimePoint> deadline() const override { return engine_->next_deadline(); }
+  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from,
+              wire::Bytes payload) override;
+  [[nodiscard]] std::optional<core::TimePoint> deadline() const override {
+    return engine_->next_deadline();
+  }
   void on_timer() override;
   void check(std::vector<std::string>& violations) const override;
   // ActionSink
@@ -100,7 +103,8 @@ class ServerHost : public SimHost {
   void restart(core::Duration downtime);
   [[nodiscard]] const core::ServerEngine& engine() const { return *engine_; }
 
-  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from, wire::Bytes payload) override;
+  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from,
+              wire::Bytes payload) override;
   void check(std::vector<std::string>& violations) const override;
 
  private:
@@ -118,7 +122,8 @@ class RelayHost : public SimHost, public core::ActionSink {
   [[nodiscard]] const core::RelayEngine& engine() const { return *engine_; }
   [[nodiscard]] const wire::Endpoint& endpoint() const { return endpoint_; }
 
-  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from, wire::Bytes payload) override;
+  void on_udp(const wire::Endpoint& local, const wire::Endpoint& from,
+              wire::Bytes payload) override;
   void on_ipv6(wire::Bytes packet) override;
   [[nodiscard]] std::optional<core::TimePoint> deadline() const override;
   void on_timer() override;

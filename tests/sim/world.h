@@ -34,7 +34,8 @@ class World;
 // A node of the simulation. Subclasses (sim_host.h) wrap the real engines.
 class SimHost {
  public:
-  SimHost(World& world, std::string name, int region) : world_(world), name_(std::move(name)), region_(region) {}
+  SimHost(World& world, std::string name, int region)
+      : world_(world), name_(std::move(name)), region_(region) {}
   virtual ~SimHost() = default;
   SimHost(const SimHost&) = delete;
   SimHost& operator=(const SimHost&) = delete;
@@ -65,13 +66,14 @@ class SimHost {
   std::uint64_t timer_gen_ = 0;
   core::TimePoint last_fire_{};
   int same_instant_fires_ = 0;
-  NatModel* nat_ = nullptr;       // behind this NAT, if any
+  NatModel* nat_ = nullptr;  // behind this NAT, if any
   LinkProfile* link_ = nullptr;
 };
 
 class World {
  public:
-  explicit World(std::uint64_t seed, core::TimePoint start = core::TimePoint{} + std::chrono::hours(1));
+  explicit World(std::uint64_t seed,
+                 core::TimePoint start = core::TimePoint{} + std::chrono::hours(1));
 
   // --- building ---
   template <class Host, class... Args>
@@ -100,7 +102,8 @@ class World {
   Ipv6Cloud& cloud() { return cloud_; }
 
   // --- used by hosts ---
-  void send_udp(SimHost& from, const wire::Endpoint& local, const wire::Endpoint& to, wire::Bytes payload);
+  void send_udp(SimHost& from, const wire::Endpoint& local, const wire::Endpoint& to,
+                wire::Bytes payload);
   // After a host handled an event: reschedule its timer and check the invariants.
   void after_event(SimHost& host);
   void set_down(SimHost& host, bool down);
@@ -125,7 +128,8 @@ class World {
     std::unique_ptr<NatModel> model;
     LinkProfile link;
   };
-  void arrive(const wire::Endpoint& from, const wire::Endpoint& to, const std::vector<std::uint8_t>& payload);
+  void arrive(const wire::Endpoint& from, const wire::Endpoint& to,
+              const std::vector<std::uint8_t>& payload);
   void deliver(SimHost& host, const wire::Endpoint& local, const wire::Endpoint& from,
                const std::vector<std::uint8_t>& payload);
   void reschedule(SimHost& host);

@@ -1,10 +1,10 @@
 // End-to-end checks of `shipworm addr` as a user runs it (issue 2's acceptance line).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
@@ -43,8 +43,8 @@ TEST(AddrCli, Rfc5991_3_1_ReportsNonCompliantZBit) {
 }
 
 TEST(AddrCli, RejectsNonIpv6AndNonTeredoWithExitCode2AndOneLine) {
-  for (const char* bad : {"addr decode not-an-address", "addr decode 2002::1",
-                          "addr decode 192.0.2.1"}) {
+  for (const char* bad :
+       {"addr decode not-an-address", "addr decode 2002::1", "addr decode 192.0.2.1"}) {
     SCOPED_TRACE(bad);
     const auto r = run(bad);
     EXPECT_EQ(r.status, 2);
@@ -64,7 +64,8 @@ TEST(AddrCli, Rfc5991_4_EncodeWithoutFlagsDrawsFreshRandomBits) {
   std::string first;
   bool differed = false;
   for (int i = 0; i < 8 && !differed; ++i) {
-    const auto r = run("addr encode --server 65.54.227.120 --mapped 192.0.2.45 --port 40000 --cone");
+    const auto r =
+        run("addr encode --server 65.54.227.120 --mapped 192.0.2.45 --port 40000 --cone");
     ASSERT_EQ(r.status, 0);
     ASSERT_EQ(r.out.rfind("2001:0:4136:e378:", 0), 0u) << r.out;
     if (i == 0) {

@@ -14,7 +14,9 @@ namespace {
 using test::from_hex;
 using test::to_hex;
 
-Bytes text(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+Bytes text(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 constexpr const char* kRs =
     "6000000000083afffe800000000000000000ffffffffffffff02000000000000000000000000000285007d3700"
@@ -23,8 +25,8 @@ constexpr const char* kRs =
 TEST(AuthHmac, Rfc4380_5_2_2_HmacSha1RegressionVector) {
   // rfc-checklist.md §10.3: HMAC-SHA1("teredo-test-secret", nonce | 0x00 | RS).
   const auto rs = from_hex(kRs);
-  const auto v = teredo_auth_value(text("teredo-test-secret"), Nonce{1, 2, 3, 4, 5, 6, 7, 8}, 0,
-                                   {}, rs);
+  const auto v =
+      teredo_auth_value(text("teredo-test-secret"), Nonce{1, 2, 3, 4, 5, 6, 7, 8}, 0, {}, rs);
   EXPECT_EQ(to_hex(v), "105be706cbcdbd3cf457d91d6f65a357a3587d01");
 }
 

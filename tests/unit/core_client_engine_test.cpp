@@ -1,10 +1,9 @@
 // ClientEngine: the state machine (RFC 4380 §5.2.1, §5.2.5) and the data path (§5.2.3
 // reception cases, §5.2.4 transmission cases, §5.2.6 bubbles, §5.2.9 ping test; RFC 5991
 // §3.2; RFC 6081 §5.2), with a fake clock, a fake random source and a recording sink.
-#include "core/client_engine.h"
-
 #include <gtest/gtest.h>
 
+#include "core/client_engine.h"
 #include "core_client_test_fakes.h"
 #include "wire/bubble.h"
 #include "wire/icmpv6.h"
@@ -201,11 +200,11 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_1_OfflineAfter12SecondsThenRetriesAfterBack
   EXPECT_EQ(e_->since(), t0 + 12s);
   EXPECT_EQ(e_->nat_type(), NatType::kBlocked);
   EXPECT_EQ(sink_.udp.size(), 3u);  // RS at 0, 4, 8
-  EXPECT_EQ(e_->cause().rfind(
-                "UDP blocked or server down: no reply from 198.51.100.1:3544 after 3 tries "
-                "(server 198.51.100.1/198.51.100.2); retrying in ",
-                0),
-            0u)
+  EXPECT_EQ(
+      e_->cause().rfind("UDP blocked or server down: no reply from 198.51.100.1:3544 after 3 tries "
+                        "(server 198.51.100.1/198.51.100.2); retrying in ",
+                        0),
+      0u)
       << e_->cause();
   const auto retry = e_->status().retry_at;
   ASSERT_TRUE(retry);
@@ -245,8 +244,9 @@ TEST_F(ClientEngineTest, Rfc5991_3_2_SymmetricNatKeepsThePrimaryMapping) {
   EXPECT_EQ(e_->nat_type(), NatType::kSymmetric);
   EXPECT_TRUE(e_->status().symmetric);
   EXPECT_EQ(e_->mapping(), kMapping);
-  EXPECT_NE(e_->cause().find("symmetric NAT: mapping 203.0.113.7:4000 via primary, :4011 via secondary"),
-            std::string::npos);
+  EXPECT_NE(
+      e_->cause().find("symmetric NAT: mapping 203.0.113.7:4000 via primary, :4011 via secondary"),
+      std::string::npos);
 }
 
 TEST_F(ClientEngineTest, Rfc4380_5_2_1_SymmetricNatStopPolicyGoesOffline) {
@@ -296,7 +296,8 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_5_ServerLossWithdrawsTheAddressAndRequalifi
   ASSERT_EQ(sink_.addresses.size(), 2u);
   EXPECT_EQ(sink_.addresses[1].old_address, own_);
   EXPECT_FALSE(sink_.addresses[1].new_address.has_value());
-  EXPECT_EQ(sink_.addresses[1].cause, "server 198.51.100.1:3544 lost: no reply after 3 solicitations");
+  EXPECT_EQ(sink_.addresses[1].cause,
+            "server 198.51.100.1:3544 lost: no reply after 3 solicitations");
   EXPECT_EQ(e_->state(), ClientState::kStarting);
   EXPECT_EQ(e_->server(), kServer2);
   EXPECT_EQ(sink_.udp.back().to, kServer2.primary_endpoint());
@@ -552,8 +553,8 @@ TEST_F(ClientEngineTest, Miredo_LinkLocalBubbleFromThePendingPeersMappingTrustsI
 
 TEST_F(ClientEngineTest, Rfc6081_5_2_3_IndirectBubbleNonceIsEchoedInTheDirectBubble) {
   qualify();
-  udp(kServer.primary_endpoint(), bubble(kPeer, own_, std::array<std::uint8_t, 4>{9, 8, 7, 6},
-                                         kPeerMapping));
+  udp(kServer.primary_endpoint(),
+      bubble(kPeer, own_, std::array<std::uint8_t, 4>{9, 8, 7, 6}, kPeerMapping));
   const auto out = sent_to(kPeerMapping);
   ASSERT_EQ(out.size(), 1u);
   const auto t = wire::parse_trailers(out[0].packet.ipv6.trailing);
@@ -600,7 +601,8 @@ TEST_F(ClientEngineTest, Rfc6081_5_2_3_ByDefaultEveryIndirectBubbleCarriesAFresh
   qualify();
   tun(data_packet(own_, kPeer));
   ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 1u);
-  const auto t1 = wire::parse_trailers(sent_to(kServer2.primary_endpoint())[0].packet.ipv6.trailing);
+  const auto t1 =
+      wire::parse_trailers(sent_to(kServer2.primary_endpoint())[0].packet.ipv6.trailing);
   ASSERT_TRUE(t1.ok() && t1->nonce.has_value());
   // A direct bubble carries no nonce before the peer sent us one.
   ASSERT_EQ(sent_to(kPeerMapping).size(), 1u);
@@ -608,7 +610,8 @@ TEST_F(ClientEngineTest, Rfc6081_5_2_3_ByDefaultEveryIndirectBubbleCarriesAFresh
   // The repetition 2 s later has a new nonce.
   run_until(now_ + 2s);
   ASSERT_EQ(sent_to(kServer2.primary_endpoint()).size(), 2u);
-  const auto t2 = wire::parse_trailers(sent_to(kServer2.primary_endpoint())[1].packet.ipv6.trailing);
+  const auto t2 =
+      wire::parse_trailers(sent_to(kServer2.primary_endpoint())[1].packet.ipv6.trailing);
   ASSERT_TRUE(t2.ok() && t2->nonce.has_value());
   EXPECT_NE(*t1->nonce, *t2->nonce);
 }
@@ -818,7 +821,7 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_9_PingTestGoesThroughTheServerWithA64BitNon
   auto e = wire::parse_echo(*icmp);
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(e->is_request);
-  EXPECT_EQ(e->data.size(), 8u);  // 64-bit nonce
+  EXPECT_EQ(e->data.size(), 8u);     // 64-bit nonce
   EXPECT_LE(ip.payload_length, 88);  // Miredo's server relays no more
   const PeerId id = e_->peers().find(kNative);
   ASSERT_NE(id, kNoPeer);

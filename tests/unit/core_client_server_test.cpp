@@ -102,7 +102,9 @@ struct Network {
           (d.to.address == kServer.primary || d.to.address == kServer.secondary)) {
         const auto out = server.on_datagram(now, {d.from, d.to.address, d.payload});
         if (out.kind == ServerOutput::Kind::kUdp) {
-          wire.push_back({-1, {out.from, wire::kTeredoPort}, out.to,
+          wire.push_back({-1,
+                          {out.from, wire::kTeredoPort},
+                          out.to,
                           {out.payload.begin(), out.payload.end()}});
         } else if (out.kind == ServerOutput::Kind::kIpv6) {
           native.emplace_back(out.payload.begin(), out.payload.end());
@@ -131,7 +133,9 @@ struct Network {
 };
 
 void Host::send_udp(const Endpoint& to, wire::Bytes payload) {
-  Datagram d{index, net->nats[static_cast<std::size_t>(index)].outbound(to), to,
+  Datagram d{index,
+             net->nats[static_cast<std::size_t>(index)].outbound(to),
+             to,
              {payload.begin(), payload.end()}};
   net->wire.push_back(std::move(d));
 }

@@ -1,9 +1,8 @@
 // Maintenance (RFC 4380 §5.2, §5.2.5; RFC 6081 §5.1.1; rfc-checklist §2.6) and the server
 // rotation with failover and bounded backoff.
-#include "core/maintenance.h"
-
 #include <gtest/gtest.h>
 
+#include "core/maintenance.h"
 #include "core_client_test_fakes.h"
 
 namespace shipworm::core {

@@ -1,11 +1,10 @@
-#include "core/peer_table.h"
-
 #include <gtest/gtest.h>
 
 #include <numeric>
 #include <set>
 #include <vector>
 
+#include "core/peer_table.h"
 #include "wire/teredo_address.h"
 
 namespace shipworm::core {
@@ -19,9 +18,9 @@ using wire::Ipv6Address;
 const TimePoint t0 = TimePoint{} + 1000s;
 
 Ipv6Address addr(std::uint32_t n) {
-  return wire::TeredoAddress{Ipv4Address::from_octets(198, 51, 100, 1), 0,
-                             Endpoint{Ipv4Address{0xC0000200u + (n >> 16)},
-                                      static_cast<std::uint16_t>(n & 0xffff)}}
+  return wire::TeredoAddress{
+      Ipv4Address::from_octets(198, 51, 100, 1), 0,
+      Endpoint{Ipv4Address{0xC0000200u + (n >> 16)}, static_cast<std::uint16_t>(n & 0xffff)}}
       .to_ipv6();
 }
 

@@ -1,8 +1,7 @@
 // Qualification (RFC 4380 §5.2.1, RFC 5991 §3.2, RFC 6081 §5.2-5.4; rfc-checklist §2.2, §10.5).
-#include "core/qualification.h"
-
 #include <gtest/gtest.h>
 
+#include "core/qualification.h"
 #include "core_client_test_fakes.h"
 #include "wire/auth_hmac.h"
 
@@ -223,7 +222,8 @@ TEST_F(QualificationTest, Rfc6081_5_4_3_PortPreservingWhenOriginPortEqualsLocalP
   answer(kMapping, t0);
   answer(kMapping, t0);
   EXPECT_TRUE(q_->result().port_preserving);
-  EXPECT_EQ(q_->result().summary, "mapping 203.0.113.7:4000, NAT cone-or-restricted, port-preserving");
+  EXPECT_EQ(q_->result().summary,
+            "mapping 203.0.113.7:4000, NAT cone-or-restricted, port-preserving");
 }
 
 TEST_F(QualificationTest, NoNatWhenTheMappingIsTheLocalAddressAndPort) {
@@ -303,7 +303,8 @@ TEST_F(RaAcceptanceTest, Rfc5991_3_2_RejectsRaFromThePrimaryDuringTheSecondaryPh
 }
 
 TEST_F(RaAcceptanceTest, Rfc4380_5_2_1_RejectsRaWithoutOriginIndication) {
-  expect_rejected(wrap(nonce(), std::nullopt, ra_packet(good_ra_params())), ClientDrop::kRaNoOrigin);
+  expect_rejected(wrap(nonce(), std::nullopt, ra_packet(good_ra_params())),
+                  ClientDrop::kRaNoOrigin);
 }
 
 TEST_F(RaAcceptanceTest, Rfc4380_5_2_2_RejectsRaThatDoesNotEchoTheNonce) {

@@ -1,6 +1,6 @@
-#include "core/rate_limiter.h"
-
 #include <gtest/gtest.h>
+
+#include "core/rate_limiter.h"
 
 namespace shipworm::core {
 namespace {

@@ -1,9 +1,8 @@
-#include "core/relay_engine.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "core/relay_engine.h"
 #include "test_util.h"
 #include "wire/bubble.h"
 #include "wire/encapsulation.h"
@@ -99,7 +98,8 @@ std::uint32_t nonce_of(const std::vector<std::uint8_t>& datagram) {
   const auto t = wire::parse_trailers(ip->trailing);
   if (!t || !t->nonce) return 0;
   const auto& n = *t->nonce;
-  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) | n[3];
+  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
+         n[3];
 }
 
 // A bubble carrying a Nonce Trailer (how a client echoes our nonce in its direct bubble).
@@ -255,8 +255,9 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedDataPacket) {
   // Only a bubble may carry the nonce in (§5.2.3): data, even with the right trailer, must
   // match the trusted mapping or the embedded one (RFC 4380 §5.4.2).
   auto data = packet(kClientAddr, kNative);
-  test::append(data, {0x01, 0x04, static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                      static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+  test::append(data,
+               {0x01, 0x04, static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+                static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
   EXPECT_TRUE(udp(kClientTowardsRelay, data).empty());
   EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
   EXPECT_FALSE(peer(kClientAddr)->trusted());
@@ -287,7 +288,8 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_WithoutRandomSourceNoNoncesAndRfc4380RulesOn
   const auto out = tun(packet(kNative, kClientAddr));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].bytes.size(), wire::kIpv6HeaderSize);  // a plain bubble
-  EXPECT_TRUE(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, 0x01020304)).empty());
+  EXPECT_TRUE(
+      udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, 0x01020304)).empty());
   EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
   EXPECT_FALSE(peer(kClientAddr)->trusted());
 }
@@ -556,7 +558,8 @@ TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsDestinationEmbeddingOwnIpv4) {
 
 TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsSourceEmbeddingOwnIpv4In6to4OrIsatap) {
   // 2002:c000:0263::/48 is 6to4 for 192.0.2.99; ISATAP IIDs ::0:5efe:V4 and ::200:5efe:V4.
-  for (const char* s : {"2002:c000:263::1", "2001:db8::5efe:c000:263", "2001:db8::200:5efe:c000:263"}) {
+  for (const char* s :
+       {"2002:c000:263::1", "2001:db8::5efe:c000:263", "2001:db8::200:5efe:c000:263"}) {
     EXPECT_TRUE(tun(packet(v6(s), kClientAddr)).empty()) << s;
   }
   EXPECT_EQ(dropped(RelayDrop::kLoopOwnIpv4Source), 3u);
@@ -797,7 +800,8 @@ TEST_F(RelayEngineTest, Rfc4380_5_4_1_QueueLimitedInTotal) {
   c.table.queue_bytes_total = 2048;
   reset(c);
   for (std::uint32_t i = 0; i < 4; ++i) {
-    tun(packet(kNative, teredo_of({kClient.address, static_cast<std::uint16_t>(5000 + i)}), 64, 900));
+    tun(packet(kNative, teredo_of({kClient.address, static_cast<std::uint16_t>(5000 + i)}), 64,
+               900));
   }
   EXPECT_EQ(dropped(RelayDrop::kQueueFullTotal), 2u);
   EXPECT_EQ(engine_->counters().packets_queued, 2u);
@@ -874,7 +878,8 @@ TEST(RelayEngineNames, DropReasonNamesAreUniqueSnakeCase) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(RelayDrop::kCount); ++i) {
     const auto n = to_string(static_cast<RelayDrop>(i));
     EXPECT_TRUE(names.insert(n).second) << n;
-    for (char ch : n) EXPECT_TRUE((ch >= 'a' && ch <= 'z') || ch == '_' || (ch >= '0' && ch <= '9')) << n;
+    for (char ch : n)
+      EXPECT_TRUE((ch >= 'a' && ch <= 'z') || ch == '_' || (ch >= '0' && ch <= '9')) << n;
   }
   EXPECT_EQ(to_string(RelayDrop::kCount), "unknown");
 }
@@ -951,7 +956,10 @@ TEST_F(RelayEngineTest, InPlace_TunToTrustedClientSendsCallersBufferWithHopLimit
     struct AliasSink : ActionSink {
       Bytes last;
       Endpoint to;
-      void send_udp(const Endpoint& e, Bytes b) override { last = b; to = e; }
+      void send_udp(const Endpoint& e, Bytes b) override {
+        last = b;
+        to = e;
+      }
       void write_tun(Bytes) override {}
     } s;
     engine_->on_tun_inplace(t0 + 1s, p, s);
@@ -999,8 +1007,8 @@ TEST_F(RelayEngineTest, InPlace_SameDecisionsAsCopyingEntryPoints) {
     b.on_tun_inplace(t0, copy, sb);
   }
   const std::vector<std::vector<std::uint8_t>> udp_in = {
-      bubble(kClientAddr, kNative), packet(kClientAddr, kNative, 5), packet(kClientAddr, kNative, 1),
-      packet(teredo_of(kClient2), kNative)};
+      bubble(kClientAddr, kNative), packet(kClientAddr, kNative, 5),
+      packet(kClientAddr, kNative, 1), packet(teredo_of(kClient2), kNative)};
   for (const auto& p : udp_in) {
     auto copy = p;
     a.on_udp(t0 + 1s, kClient, p, sa);

@@ -1,9 +1,8 @@
-#include "core/server_engine.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "core/server_engine.h"
 #include "test_util.h"
 #include "wire/auth_hmac.h"
 #include "wire/bubble.h"
@@ -75,7 +74,8 @@ class ServerEngineTest : public ::testing::Test {
   std::unique_ptr<ServerEngine> engine_ = std::make_unique<ServerEngine>(base_config());
 };
 
-std::vector<std::uint8_t> rs(bool cone, std::optional<Nonce> nonce = Nonce{1, 2, 3, 4, 5, 6, 7, 8}) {
+std::vector<std::uint8_t> rs(bool cone,
+                             std::optional<Nonce> nonce = Nonce{1, 2, 3, 4, 5, 6, 7, 8}) {
   test::Buffer b;
   if (nonce) {
     EXPECT_TRUE(wire::write_rs_datagram(b.w, *nonce, cone));
@@ -91,8 +91,9 @@ std::vector<std::uint8_t> bubble(const Ipv6Address& src, const Ipv6Address& dst)
   return b.vec();
 }
 
-std::vector<std::uint8_t> echo(const Ipv6Address& src, const Ipv6Address& dst, std::size_t data_len = 8,
-                               std::uint8_t hop = 64, bool request = true) {
+std::vector<std::uint8_t> echo(const Ipv6Address& src, const Ipv6Address& dst,
+                               std::size_t data_len = 8, std::uint8_t hop = 64,
+                               bool request = true) {
   test::Buffer b;
   std::vector<std::uint8_t> data(data_len, 0x5a);
   EXPECT_TRUE(wire::write_echo(b.w, wire::EchoParams{request, src, dst, hop, 0x77, 3, data}));
@@ -373,10 +374,10 @@ TEST_F(ServerEngineTest, Rfc4443_4_1_AnswersEchoRequestToItsLinkLocalAddress) {
   EXPECT_EQ(e->sequence, 3);
   EXPECT_EQ(engine_->counters().echo_replies, 1u);
   // Anything else addressed to the server itself is not handled.
-  EXPECT_EQ(feed(kClientA, echo(teredo_of(kClientA), wire::server_link_local(kPrimary), 8, 64,
-                                false))
-                .kind,
-            ServerOutput::Kind::kNone);
+  EXPECT_EQ(
+      feed(kClientA, echo(teredo_of(kClientA), wire::server_link_local(kPrimary), 8, 64, false))
+          .kind,
+      ServerOutput::Kind::kNone);
   EXPECT_EQ(dropped(ServerDrop::kLocalNotHandled), 1u);
 }
 
@@ -412,7 +413,8 @@ TEST_F(ServerEngineTest, Stateless_ServesManyClientsWithoutGrowingState) {
   c.rate_limit_slots = 1024;
   reset(c);
   for (std::uint32_t i = 0; i < 100000; ++i) {
-    const Endpoint src{Ipv4Address{0xCB007100u + (i % 200)}, static_cast<std::uint16_t>(1024 + i % 60000)};
+    const Endpoint src{Ipv4Address{0xCB007100u + (i % 200)},
+                       static_cast<std::uint16_t>(1024 + i % 60000)};
     ASSERT_EQ(feed({Ipv4Address{0x0B000000u + i}, src.port}, r).kind, ServerOutput::Kind::kUdp);
   }
   EXPECT_EQ(engine_->counters().ra_sent, 100000u);

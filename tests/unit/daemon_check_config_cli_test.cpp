@@ -1,6 +1,6 @@
 // End-to-end checks of `shipworm check-config` as a user runs it.
 #include <gtest/gtest.h>
-
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
@@ -87,8 +86,9 @@ TEST(CheckConfigCli, EveryErrorOnItsOwnLineWithExitStatus2) {
   EXPECT_NE(r.out.find(f.path() + ":2: InterfaceMTU: 900 is out of range (valid: 1280..65507"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find(f.path() + ":3: ServerAddress: not valid for role relay (valid for: client)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find(f.path() + ":3: ServerAddress: not valid for role relay (valid for: client)\n"),
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find(f.path() + ":4: BindPort: 'x' is not a whole number"), std::string::npos)
       << r.out;
@@ -110,7 +110,8 @@ TEST(CheckConfigCli, RoleFlag) {
 TEST(CheckConfigCli, ShippedExamplesAreValid) {
   for (const char* role : {"client", "relay", "server"}) {
     SCOPED_TRACE(role);
-    const std::string path = std::string(SHIPWORM_SOURCE_DIR) + "/packaging/examples/" + role + ".conf";
+    const std::string path =
+        std::string(SHIPWORM_SOURCE_DIR) + "/packaging/examples/" + role + ".conf";
     const auto r = run("check-config " + path);
     EXPECT_EQ(r.status, 0) << r.out;
     EXPECT_NE(r.out.find(std::string(": OK (role ") + role), std::string::npos) << r.out;

@@ -1,7 +1,6 @@
 // Configuration: Miredo's files unchanged, our directives, every error class with its exact
 // FILE:LINE text, defaults, command-line overrides and role detection.
 #include <gtest/gtest.h>
-
 #include <syslog.h>
 
 #include <algorithm>
@@ -156,11 +155,11 @@ TEST(Defaults, Client) {
   EXPECT_TRUE(c.fallback_servers.empty());
   EXPECT_EQ(c.interface_name, "teredo");
   EXPECT_FALSE(c.bind_address.has_value());
-  EXPECT_EQ(c.bind_port, 0);  // random (RFC 4380 §5.2)
+  EXPECT_EQ(c.bind_port, 0);                                // random (RFC 4380 §5.2)
   EXPECT_EQ(c.refresh_interval, std::chrono::seconds{30});  // RFC 6081 §5.1.1
   EXPECT_EQ(c.symmetric_nat, SymmetricNatPolicy::keep);
-  EXPECT_EQ(c.nonce_trailers, NonceTrailerSetting::always);    // RFC 6081 §5.2.3 MUST
-  EXPECT_EQ(c.unsolicited, UnsolicitedSetting::ping_test);     // RFC 4380 §5.2.3 case 6
+  EXPECT_EQ(c.nonce_trailers, NonceTrailerSetting::always);  // RFC 6081 §5.2.3 MUST
+  EXPECT_EQ(c.unsolicited, UnsolicitedSetting::ping_test);   // RFC 4380 §5.2.3 case 6
   EXPECT_EQ(c.hook_script, "");
   EXPECT_EQ(c.peer_queue_bytes, 1280u);
   EXPECT_EQ(c.common.control_socket, "/run/shipworm/client.sock");
@@ -253,10 +252,10 @@ TEST(OurDirectives, RelayAndServer) {
 
 TEST(OurDirectives, KnownDirectivesAreListed) {
   const auto all = known_directives();
-  for (const char* d : {"RelayType", "ServerAddress", "ServerAddress2", "InterfaceName",
-                        "BindAddress", "BindPort", "InterfaceMTU", "Prefix", "SyslogFacility",
-                        "ServerBindAddress", "ServerBindAddress2", "FallbackServer",
-                        "RefreshInterval", "MaxIcmpPayload"}) {
+  for (const char* d :
+       {"RelayType", "ServerAddress", "ServerAddress2", "InterfaceName", "BindAddress", "BindPort",
+        "InterfaceMTU", "Prefix", "SyslogFacility", "ServerBindAddress", "ServerBindAddress2",
+        "FallbackServer", "RefreshInterval", "MaxIcmpPayload"}) {
     EXPECT_NE(std::find(all.begin(), all.end(), d), all.end()) << d;
   }
 }
@@ -318,8 +317,8 @@ TEST(Errors, Rfc4380_5_2_4_ServerAddressesMustBeGlobalUnicast) {
             "Teredo server address must be one: Teredo nodes drop packets to and from private, "
             "loopback, link-local, multicast, broadcast and 6to4 anycast addresses (RFC 4380 "
             "§5.2.4) (valid: a host name or a global unicast IPv4 address)");
-  for (const char* bad : {"127.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1",
-                          "192.88.99.1", "224.0.0.1", "255.255.255.255", "0.1.2.3"}) {
+  for (const char* bad : {"127.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.1.1", "192.88.99.1",
+                          "224.0.0.1", "255.255.255.255", "0.1.2.3"}) {
     SCOPED_TRACE(bad);
     EXPECT_NE(only_error(std::string("ServerBindAddress ") + bad + "\n")
                   .find("is not a global unicast IPv4 address"),
@@ -393,9 +392,8 @@ TEST(Errors, ServerSecondaryAddress) {
             "t.conf:1: ServerBindAddress: the secondary address defaults to 192.88.98.255 + 1 = "
             "192.88.99.0, which is not global unicast (RFC 4380 §5.2.4) (valid: set "
             "ServerBindAddress2 to the server's second address)");
-  EXPECT_TRUE(parse_config("ServerBindAddress 192.88.98.255\nServerBindAddress2 198.51.100.2\n",
-                           "t")
-                  .ok());
+  EXPECT_TRUE(
+      parse_config("ServerBindAddress 192.88.98.255\nServerBindAddress2 198.51.100.2\n", "t").ok());
   EXPECT_NE(only_error("ServerAddress 198.51.100.1\nServerAddress2 198.51.100.1\n")
                 .find("t.conf:2: ServerAddress2: 198.51.100.1 equals ServerAddress"),
             std::string::npos);
@@ -467,11 +465,13 @@ TEST(Errors, AllErrorsAreCollectedInFileOrder) {
   EXPECT_EQ(lines[2].rfind("many.conf:4: Prefix: not valid for role client", 0), 0u);
   EXPECT_EQ(lines[3].rfind("many.conf:5: Bogus: unknown directive", 0), 0u);
   // A rejected line still counts as the first setting of its directive.
-  EXPECT_EQ(lines[4], "many.conf:6: BindPort: duplicate; already set on line 3 (valid: once per file)");
+  EXPECT_EQ(lines[4],
+            "many.conf:6: BindPort: duplicate; already set on line 3 (valid: once per file)");
 }
 
 TEST(Errors, RoleConflicts) {
-  const auto r = parse_config("RelayType client\nServerAddress 198.51.100.1\n", "t.conf", Role::relay);
+  const auto r =
+      parse_config("RelayType client\nServerAddress 198.51.100.1\n", "t.conf", Role::relay);
   EXPECT_EQ(error_lines(r),
             (std::vector<std::string>{
                 "t.conf:1: RelayType: 'client' makes this a client configuration, but the role "
@@ -587,7 +587,8 @@ TEST(Overrides, BadFlagValuesNameTheFlag) {
   const auto lines = error_lines(r);
   ASSERT_EQ(lines.size(), 3u) << ::testing::PrintToString(lines);
   EXPECT_EQ(lines[0], "command line: --bind: not valid for role client (valid for: server)");
-  EXPECT_EQ(lines[1], "command line: --prefix: not valid for role client (valid for: relay, server)");
+  EXPECT_EQ(lines[1],
+            "command line: --prefix: not valid for role client (valid for: relay, server)");
   EXPECT_EQ(lines[2].rfind("command line: ServerAddress: missing", 0), 0u);
 
   const auto bad = config_from_overrides(

@@ -1,7 +1,6 @@
 // Logging: line formats, journald detection, levels, syslog facility names, and the
 // packet-path rate limiter driven by a fake clock.
 #include <gtest/gtest.h>
-
 #include <syslog.h>
 
 #include <chrono>

@@ -17,8 +17,8 @@ Ipv6Address v6(const char* s) { return *Ipv6Address::parse(s); }
 const Ipv6Address kClient = v6("2001:0:c633:6401:0:f227:34ff:8ef8");
 const Ipv6Address kNative = v6("2001:db8:1::10");
 
-std::vector<std::uint8_t> echo(bool request, std::vector<std::uint8_t> data = {1, 2, 3, 4, 5, 6,
-                                                                               7, 8}) {
+std::vector<std::uint8_t> echo(bool request,
+                               std::vector<std::uint8_t> data = {1, 2, 3, 4, 5, 6, 7, 8}) {
   test::Buffer b;
   EXPECT_TRUE(write_echo(b.w, EchoParams{request, kClient, kNative, 64, 0x1234, 7, data}));
   return b.vec();
@@ -78,7 +78,9 @@ TEST(Bubble, Rfc4380_2_8_BubbleIsA40ByteHeaderWithNoNextHeader) {
   test::Buffer b;
   ASSERT_TRUE(write_bubble(b.w, kClient, kNative, 0));
   EXPECT_EQ(b.w.size(), 40u);
-  EXPECT_EQ(to_hex(b.bytes().first(8)), "60000000" "00003b00");
+  EXPECT_EQ(to_hex(b.bytes().first(8)),
+            "60000000"
+            "00003b00");
   auto t = classify(b.bytes());
   ASSERT_TRUE(t.ok());
   auto bubble = parse_bubble(t->ipv6);
@@ -90,7 +92,9 @@ TEST(Bubble, Rfc4380_2_8_BubbleIsA40ByteHeaderWithNoNextHeader) {
 TEST(Bubble, Rfc4380_5_2_8_DiscoveryBubbleHasHopLimitOne) {
   test::Buffer b;
   ASSERT_TRUE(write_bubble(b.w, kClient, kAllNodes, 1));
-  EXPECT_EQ(to_hex(b.bytes().first(8)), "60000000" "00003b01");
+  EXPECT_EQ(to_hex(b.bytes().first(8)),
+            "60000000"
+            "00003b01");
 }
 
 TEST(Bubble, Rfc4380_2_8_NotABubbleWhenPayloadOrNextHeaderDiffer) {

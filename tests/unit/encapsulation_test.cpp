@@ -93,8 +93,8 @@ TEST(Encapsulation, Rfc4380_5_1_1_ClassifiesPlainIpv6) {
 }
 
 TEST(Encapsulation, Rfc4380_5_1_1_ClassifiesAuthThenOriginThenIpv6) {
-  const auto p = cat({from_hex("00010000010203040506070800"), from_hex("000063bf3ffffdd2"),
-                      from_hex(kRs)});
+  const auto p =
+      cat({from_hex("00010000010203040506070800"), from_hex("000063bf3ffffdd2"), from_hex(kRs)});
   auto t = classify(p);
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(t->auth.has_value());
@@ -142,8 +142,7 @@ TEST(Encapsulation, Rfc4380_5_2_3_DropsUnknownEncapsulation) {
 TEST(Encapsulation, Rfc4380_5_1_1_DropsAuthAfterOriginAndRepeatedHeaders) {
   const auto auth = from_hex("00010000010203040506070800");
   const auto origin = from_hex("000063bf3ffffdd2");
-  EXPECT_EQ(classify(cat({origin, auth, from_hex(kRs)})).reason(),
-            DropReason::kEncapsulationOrder);
+  EXPECT_EQ(classify(cat({origin, auth, from_hex(kRs)})).reason(), DropReason::kEncapsulationOrder);
   EXPECT_EQ(classify(cat({auth, auth, from_hex(kRs)})).reason(), DropReason::kEncapsulationOrder);
   EXPECT_EQ(classify(cat({origin, origin, from_hex(kRs)})).reason(),
             DropReason::kEncapsulationOrder);
@@ -186,8 +185,8 @@ TEST(Ipv6, DropsWrongVersion) {
 
 TEST(Ipv6, HeaderFieldsRoundTrip) {
   test::Buffer b;
-  write_ipv6_header(b.w, Ipv6Header{v6("2001:db8::1"), v6("2001:0:c633:6401::1"), 17, 33, 0, 0xab,
-                                    0x12345});
+  write_ipv6_header(
+      b.w, Ipv6Header{v6("2001:db8::1"), v6("2001:0:c633:6401::1"), 17, 33, 0, 0xab, 0x12345});
   auto ip = parse_ipv6(b.bytes());
   ASSERT_TRUE(ip.ok());
   EXPECT_EQ(ip->traffic_class, 0xab);

@@ -72,8 +72,8 @@ TEST(Icmpv6Errors, OverflowingWriterFails) {
   const auto inv = echo_packet(100);
   std::vector<std::uint8_t> out(60);
   Writer w(out);
-  EXPECT_FALSE(write_icmpv6_error(w, v6("2001:db8::ff"), v6("2001:db8::1"), kIcmpTimeExceeded,
-                                  0, inv));
+  EXPECT_FALSE(
+      write_icmpv6_error(w, v6("2001:db8::ff"), v6("2001:db8::1"), kIcmpTimeExceeded, 0, inv));
 }
 
 }  // namespace

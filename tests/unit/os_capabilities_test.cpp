@@ -1,8 +1,6 @@
 // Privilege drop, in a forked child (capabilities are per process; the test runner keeps
 // its own). The child also gets a private network namespace so that proving CAP_NET_ADMIN
 // still works (creating a TUN device) touches nothing real. Needs root; skipped otherwise.
-#include "os/linux/capabilities.h"
-
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -11,24 +9,26 @@
 #include <string>
 #include <vector>
 
+#include "os/linux/capabilities.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/tun_device.h"
 
 namespace shipworm::os {
 namespace {
 
-#define CHILD_CHECK(cond, what)                                                         \
-  do {                                                                                  \
-    if (!(cond)) return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + \
-                        std::string(what) + " [" #cond "]";                             \
+#define CHILD_CHECK(cond, what)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
+             " [" #cond "]";                                                                     \
   } while (0)
 
-#define RUN_IN_PRIVATE_NETNS(...)                                                   \
-  do {                                                                              \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to drop capabilities"; \
+#define RUN_IN_PRIVATE_NETNS(...)                                                        \
+  do {                                                                                   \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to drop capabilities";               \
     const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
     if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;          \
+    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
   } while (0)
 
 std::string list(const std::vector<int>& v) {
@@ -41,8 +41,8 @@ TEST(Capabilities, KeepNetAdminOnlyAsUnprivilegedUser) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
     auto nobody = lookup_user("nobody");
     CHILD_CHECK(nobody.ok(), nobody.ok() ? "" : nobody.error().message());
-    const Status s = drop_privileges(
-        {.keep = {CAP_NET_ADMIN}, .uid = nobody->uid, .gid = nobody->gid});
+    const Status s =
+        drop_privileges({.keep = {CAP_NET_ADMIN}, .uid = nobody->uid, .gid = nobody->gid});
     CHILD_CHECK(s.ok(), s.ok() ? "" : s.error().message());
     CHILD_CHECK(getuid() == nobody->uid && geteuid() == nobody->uid, "uid");
     CHILD_CHECK(getgid() == nobody->gid && getegid() == nobody->gid, "gid");

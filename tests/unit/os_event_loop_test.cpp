@@ -1,15 +1,14 @@
 // EventLoop against the real kernel (epoll, timerfd, signalfd). No test measures wall-clock
 // time: they check that things happened and in which order.
-#include "os/linux/event_loop.h"
-
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <vector>
 
+#include "os/linux/event_loop.h"
 #include "os/linux/unique_fd.h"
 
 namespace shipworm::os {
@@ -55,7 +54,7 @@ TEST(EventLoop, TimerFiresAtTheDeadline) {
   loop->set_deadline(deadline);
   ASSERT_TRUE(loop->run().ok());
   EXPECT_TRUE(fired);
-  EXPECT_GE(fired_at, deadline);  // never early
+  EXPECT_GE(fired_at, deadline);               // never early
   EXPECT_FALSE(loop->deadline().has_value());  // one-shot
 }
 
@@ -105,12 +104,14 @@ TEST(EventLoop, ReadableCallbackRunsAndCanRemoveItself) {
   auto loop = make_loop();
   Pipe p;
   int calls = 0;
-  ASSERT_TRUE(loop->add(p.r.get(), [&] {
-                    ++calls;
-                    char c;
-                    EXPECT_EQ(read(p.r.get(), &c, 1), 1);
-                    EXPECT_TRUE(loop->remove(p.r.get()).ok());
-                  }).ok());
+  ASSERT_TRUE(loop->add(p.r.get(),
+                        [&] {
+                          ++calls;
+                          char c;
+                          EXPECT_EQ(read(p.r.get(), &c, 1), 1);
+                          EXPECT_TRUE(loop->remove(p.r.get()).ok());
+                        })
+                  .ok());
   p.poke();
   ASSERT_TRUE(loop->run_once(milliseconds(-1)).ok());
   EXPECT_EQ(calls, 1);
@@ -125,11 +126,13 @@ TEST(EventLoop, LevelTriggeredReportsLeftoverData) {
   auto loop = make_loop();
   Pipe p;
   int calls = 0;
-  ASSERT_TRUE(loop->add(p.r.get(), [&] {
-                    ++calls;
-                    char c;
-                    EXPECT_EQ(read(p.r.get(), &c, 1), 1);  // one byte per wakeup
-                  }).ok());
+  ASSERT_TRUE(loop->add(p.r.get(),
+                        [&] {
+                          ++calls;
+                          char c;
+                          EXPECT_EQ(read(p.r.get(), &c, 1), 1);  // one byte per wakeup
+                        })
+                  .ok());
   p.poke();
   p.poke();
   ASSERT_TRUE(loop->run_once(milliseconds(-1)).ok());
@@ -141,7 +144,9 @@ TEST(EventLoop, EdgeTriggeredReportsOnlyNewData) {
   auto loop = make_loop();
   Pipe p;
   int calls = 0;
-  ASSERT_TRUE(loop->add(p.r.get(), [&] { ++calls; }, EventLoop::Trigger::edge).ok());
+  ASSERT_TRUE(loop->add(
+                      p.r.get(), [&] { ++calls; }, EventLoop::Trigger::edge)
+                  .ok());
   p.poke();
   ASSERT_TRUE(loop->run_once(milliseconds(-1)).ok());
   auto n = loop->run_once(milliseconds(0));  // data still there, but no new edge
@@ -154,14 +159,18 @@ TEST(EventLoop, CallbackRemovingAnotherSuppressesItsPendingEvent) {
   auto loop = make_loop();
   Pipe a, b;
   int calls = 0;
-  ASSERT_TRUE(loop->add(a.r.get(), [&] {
-                    ++calls;
-                    (void)loop->remove(b.r.get());
-                  }).ok());
-  ASSERT_TRUE(loop->add(b.r.get(), [&] {
-                    ++calls;
-                    (void)loop->remove(a.r.get());
-                  }).ok());
+  ASSERT_TRUE(loop->add(a.r.get(),
+                        [&] {
+                          ++calls;
+                          (void)loop->remove(b.r.get());
+                        })
+                  .ok());
+  ASSERT_TRUE(loop->add(b.r.get(),
+                        [&] {
+                          ++calls;
+                          (void)loop->remove(a.r.get());
+                        })
+                  .ok());
   a.poke();
   b.poke();
   ASSERT_TRUE(loop->run_once(milliseconds(-1)).ok());
@@ -181,10 +190,12 @@ TEST(EventLoop, AddingTwiceFails) {
 TEST(EventLoop, SignalfdDeliversSighupToTheCallback) {
   auto loop = make_loop();
   int hups = 0;
-  ASSERT_TRUE(loop->on_signal(SIGHUP, [&] {
-                    ++hups;
-                    loop->stop();
-                  }).ok());
+  ASSERT_TRUE(loop->on_signal(SIGHUP,
+                              [&] {
+                                ++hups;
+                                loop->stop();
+                              })
+                  .ok());
   ASSERT_EQ(kill(getpid(), SIGHUP), 0);  // blocked by create(), so it waits in the signalfd
   ASSERT_TRUE(loop->run().ok());
   EXPECT_EQ(hups, 1);

@@ -1,6 +1,4 @@
 // SdNotify against a real AF_UNIX datagram socket standing in for systemd.
-#include "os/linux/sd_notify.h"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "os/linux/sd_notify.h"
 #include "os/linux/unique_fd.h"
 
 namespace shipworm::os {

@@ -32,24 +32,25 @@ namespace {
 
 using wire::Ipv6Address;
 
-#define CHILD_CHECK(cond, what)                                                         \
-  do {                                                                                  \
-    if (!(cond)) return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + \
-                        std::string(what) + " [" #cond "]";                             \
+#define CHILD_CHECK(cond, what)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
+             " [" #cond "]";                                                                     \
   } while (0)
 
-#define CHILD_OK(expr)                                                          \
-  do {                                                                          \
-    auto&& r_ = (expr);                                                         \
-    CHILD_CHECK(r_.ok(), r_.ok() ? std::string() : r_.error().message());       \
+#define CHILD_OK(expr)                                                    \
+  do {                                                                    \
+    auto&& r_ = (expr);                                                   \
+    CHILD_CHECK(r_.ok(), r_.ok() ? std::string() : r_.error().message()); \
   } while (0)
 
-#define RUN_IN_PRIVATE_NETNS(...)                                                   \
-  do {                                                                              \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace"; \
+#define RUN_IN_PRIVATE_NETNS(...)                                                        \
+  do {                                                                                   \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";      \
     const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
     if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;          \
+    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
   } while (0)
 
 Ipv6Address v6(const char* text) { return *Ipv6Address::parse(text); }
@@ -176,9 +177,9 @@ TEST(Netlink, ConfiguresTunAndDumpsShowIt) {
     const Status dup_route =
         nl->add_route({.destination = {v6("2001::"), 32}, .ifindex = idx, .metric = 1024});
     CHILD_CHECK(!dup_route.ok() && dup_route.error().code() == EEXIST, "duplicate route");
-    CHILD_CHECK(dup_route.error().message() ==
-                    "adding route 2001::/32 dev teredo metric 1024: File exists",
-                dup_route.error().message());
+    CHILD_CHECK(
+        dup_route.error().message() == "adding route 2001::/32 dev teredo metric 1024: File exists",
+        dup_route.error().message());
 
     // Delete, and the dumps agree.
     CHILD_OK(nl->delete_route({.destination = {v6("::"), 0}, .ifindex = idx, .metric = 1029}));

@@ -1,7 +1,5 @@
 // UdpSocket against the real kernel, inside a private network namespace created by a forked
 // child (nothing leaves it; nothing to clean up). Needs root; skipped otherwise.
-#include "os/linux/udp_socket.h"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -13,6 +11,7 @@
 
 #include "os/linux/netlink.h"
 #include "os/linux/private_netns.h"
+#include "os/linux/udp_socket.h"
 
 namespace shipworm::os {
 namespace {
@@ -21,18 +20,19 @@ using wire::Endpoint;
 using wire::Ipv4Address;
 
 // In the child: return a failure text instead of asserting (gtest cannot see the child).
-#define CHILD_CHECK(cond, what)                                                         \
-  do {                                                                                  \
-    if (!(cond)) return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + \
-                        std::string(what) + " [" #cond "]";                             \
+#define CHILD_CHECK(cond, what)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
+             " [" #cond "]";                                                                     \
   } while (0)
 
-#define RUN_IN_PRIVATE_NETNS(...)                                                   \
-  do {                                                                              \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace"; \
+#define RUN_IN_PRIVATE_NETNS(...)                                                        \
+  do {                                                                                   \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";      \
     const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
     if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;          \
+    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
   } while (0)
 
 const Ipv4Address kLoopback = Ipv4Address::from_octets(127, 0, 0, 1);

@@ -42,7 +42,9 @@ TEST(Trailers, Rfc6081_4_4_NdOptionTrailer) {
   test::Buffer b;
   write_nd_option_trailer(b.w, NdDiscoveryType::kSolicitation);
   write_nd_option_trailer(b.w, NdDiscoveryType::kAdvertisement);
-  EXPECT_EQ(to_hex(b.bytes()), "0404000000000404" "01000000");
+  EXPECT_EQ(to_hex(b.bytes()),
+            "0404000000000404"
+            "01000000");
 }
 
 TEST(Trailers, Rfc6081_4_5_And_9_RandomPortTrailerAcceptsBothTypeCodes) {
@@ -55,7 +57,9 @@ TEST(Trailers, Rfc6081_4_5_And_9_RandomPortTrailerAcceptsBothTypeCodes) {
   test::Buffer w;
   write_random_port_trailer(w.w, 0x1234);
   write_random_port_trailer(w.w, 0x4321, kTrailerRandomPortIana);
-  EXPECT_EQ(to_hex(w.bytes()), "050212340202" "4321");
+  EXPECT_EQ(to_hex(w.bytes()),
+            "050212340202"
+            "4321");
 }
 
 TEST(Trailers, Rfc6081_4_3_AlternateAddressTrailerVector) {
@@ -78,8 +82,9 @@ TEST(Trailers, Rfc6081_4_3_AlternateAddressWithFourEntries) {
 }
 
 TEST(Trailers, Rfc6081_4_3_AlternateAddressOfBadLengthIsMalformed) {
-  for (const char* h : {"0306 0000 c0000201", "0309 0000 c0000201 0001 00",
-                        "0320 0000 c0000201 0001 c0000202 0002 c0000203 0003 c0000204 0004 c0000205 0005"}) {
+  for (const char* h :
+       {"0306 0000 c0000201", "0309 0000 c0000201 0001 00",
+        "0320 0000 c0000201 0001 c0000202 0002 c0000203 0003 c0000204 0004 c0000205 0005"}) {
     SCOPED_TRACE(h);
     auto t = parse(h);
     ASSERT_TRUE(t.ok());
@@ -149,7 +154,8 @@ TEST(Trailers, ShipwormFilteringProbeTrailerIsSkippableByOthers) {
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->filtering_probe);
   EXPECT_TRUE(t->nonce.has_value());
-  EXPECT_EQ(kTrailerFilteringProbe >> 6, 0x2);  // RFC 6081 §4.1: receivers that do not know it skip it
+  EXPECT_EQ(kTrailerFilteringProbe >> 6,
+            0x2);  // RFC 6081 §4.1: receivers that do not know it skip it
   auto bad = parse("a501 00");
   ASSERT_TRUE(bad.ok());
   EXPECT_TRUE(bad->malformed);

@@ -26,9 +26,9 @@
 namespace shipworm::os {
 
 struct PrivilegeDrop {
-  std::vector<int> keep;        // capability numbers, e.g. CAP_NET_ADMIN; empty = none
-  std::optional<uid_t> uid = std::nullopt;   // switch user (and clear supplementary groups) if set
-  std::optional<gid_t> gid = std::nullopt;   // switch group if set
+  std::vector<int> keep;                    // capability numbers, e.g. CAP_NET_ADMIN; empty = none
+  std::optional<uid_t> uid = std::nullopt;  // switch user (and clear supplementary groups) if set
+  std::optional<gid_t> gid = std::nullopt;  // switch group if set
   bool no_new_privs = true;
 };
 

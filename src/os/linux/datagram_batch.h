@@ -25,12 +25,12 @@
 namespace shipworm::os {
 
 struct Datagram {
-  wire::Endpoint peer;       // receive: who sent it; send: where it goes
-  wire::Ipv4Address local;   // receive: the destination address in its IPv4 header
-                             // (IP_PKTINFO ipi_addr); send: the source address to use
-                             // (0.0.0.0: let the kernel choose by route)
-  std::size_t length = 0;    // payload bytes in the slot
-  bool truncated = false;    // receive: MSG_TRUNC, the slot was smaller than the datagram
+  wire::Endpoint peer;      // receive: who sent it; send: where it goes
+  wire::Ipv4Address local;  // receive: the destination address in its IPv4 header
+                            // (IP_PKTINFO ipi_addr); send: the source address to use
+                            // (0.0.0.0: let the kernel choose by route)
+  std::size_t length = 0;   // payload bytes in the slot
+  bool truncated = false;   // receive: MSG_TRUNC, the slot was smaller than the datagram
 };
 
 class DatagramBatch {
@@ -55,9 +55,7 @@ class DatagramBatch {
   // Slot i's metadata and payload (i < size()).
   [[nodiscard]] const Datagram& operator[](std::size_t i) const { return meta_[i]; }
   [[nodiscard]] Datagram& operator[](std::size_t i) { return meta_[i]; }
-  [[nodiscard]] wire::Bytes payload(std::size_t i) const {
-    return {slot(i), meta_[i].length};
-  }
+  [[nodiscard]] wire::Bytes payload(std::size_t i) const { return {slot(i), meta_[i].length}; }
 
   // Send side. The buffer of the next free slot (empty span when full()); write into it and
   // commit() the length used.

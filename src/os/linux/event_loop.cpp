@@ -62,8 +62,7 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
       !s) {
     return s.error();
   }
-  if (auto s =
-          epoll_add(loop->epoll_.get(), loop->signals_.get(), EPOLLIN, kSignalId, "signalfd");
+  if (auto s = epoll_add(loop->epoll_.get(), loop->signals_.get(), EPOLLIN, kSignalId, "signalfd");
       !s) {
     return s.error();
   }
@@ -81,8 +80,7 @@ Status EventLoop::add(int fd, Callback on_readable, Trigger trigger) {
   const std::uint64_t id = next_id_++;
   std::uint32_t events = EPOLLIN;
   if (trigger == Trigger::edge) events |= EPOLLET;
-  if (auto s = epoll_add(epoll_.get(), fd, events, id, ("fd " + std::to_string(fd)).c_str());
-      !s) {
+  if (auto s = epoll_add(epoll_.get(), fd, events, id, ("fd " + std::to_string(fd)).c_str()); !s) {
     return s;
   }
   ids_.emplace(fd, id);
@@ -126,8 +124,8 @@ void EventLoop::clear_deadline() {
 void EventLoop::arm_timer() {
   itimerspec spec{};  // all zero disarms
   if (deadline_) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_->time_since_epoch())
-                  .count();
+    auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_->time_since_epoch()).count();
     // An all-zero it_value would disarm instead of firing: a deadline at or before the epoch
     // of CLOCK_MONOTONIC (i.e. long past) fires at 1 ns, which is also in the past.
     if (ns <= 0) ns = 1;

@@ -1,12 +1,11 @@
 #include "os/linux/netlink.h"
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
-
-#include <arpa/inet.h>
 
 #include <cerrno>
 #include <cstring>
@@ -63,7 +62,10 @@ Netlink::Netlink(mnl_socket* nl) : nl_(nl), portid_(mnl_socket_get_portid(nl)), 
   seq_ = 1;
 }
 Netlink::Netlink(Netlink&& o) noexcept
-    : nl_(std::exchange(o.nl_, nullptr)), portid_(o.portid_), seq_(o.seq_), buf_(std::move(o.buf_)) {}
+    : nl_(std::exchange(o.nl_, nullptr)),
+      portid_(o.portid_),
+      seq_(o.seq_),
+      buf_(std::move(o.buf_)) {}
 Netlink& Netlink::operator=(Netlink&& o) noexcept {
   if (this != &o) {
     if (nl_ != nullptr) mnl_socket_close(nl_);
@@ -189,11 +191,11 @@ Status Netlink::set_mtu(unsigned ifindex, std::uint32_t mtu) {
 // ---- addresses ----
 
 Status Netlink::change_address(bool add, int family, unsigned ifindex, const void* addr,
-                               std::size_t addr_len, std::uint8_t prefix_length,
-                               std::uint8_t scope, std::uint32_t flags, const std::string& doing) {
-  nlmsghdr* nlh = start(add ? RTM_NEWADDR : RTM_DELADDR,
-                        static_cast<std::uint16_t>(add ? (NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-                                                       : NLM_F_ACK));
+                               std::size_t addr_len, std::uint8_t prefix_length, std::uint8_t scope,
+                               std::uint32_t flags, const std::string& doing) {
+  nlmsghdr* nlh =
+      start(add ? RTM_NEWADDR : RTM_DELADDR,
+            static_cast<std::uint16_t>(add ? (NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) : NLM_F_ACK));
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   ifa->ifa_family = static_cast<std::uint8_t>(family);
   ifa->ifa_prefixlen = prefix_length;
@@ -294,9 +296,9 @@ Result<std::vector<Ipv4InterfaceAddress>> Netlink::ipv4_addresses(unsigned ifind
 // ---- routes ----
 
 Status Netlink::change_route(bool add, const Ipv6Route& route, const std::string& doing) {
-  nlmsghdr* nlh = start(add ? RTM_NEWROUTE : RTM_DELROUTE,
-                        static_cast<std::uint16_t>(add ? (NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
-                                                       : NLM_F_ACK));
+  nlmsghdr* nlh =
+      start(add ? RTM_NEWROUTE : RTM_DELROUTE,
+            static_cast<std::uint16_t>(add ? (NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL) : NLM_F_ACK));
   auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
   rtm->rtm_family = AF_INET6;
   rtm->rtm_dst_len = route.destination.length;

@@ -67,8 +67,8 @@ struct Ipv4InterfaceAddress {
 };
 
 struct Ipv6Route {
-  Ipv6Prefix destination;  // length 0 = default route
-  unsigned ifindex = 0;    // output device (0: none, e.g. a gateway-only route)
+  Ipv6Prefix destination;       // length 0 = default route
+  unsigned ifindex = 0;         // output device (0: none, e.g. a gateway-only route)
   std::uint32_t metric = 1024;  // the kernel's default IPv6 metric (ip-route(8))
   std::optional<wire::Ipv6Address> gateway = std::nullopt;
   std::uint32_t table = 254;  // RT_TABLE_MAIN

@@ -24,7 +24,8 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
   if (options.multi_queue) flags = static_cast<short>(flags | IFF_MULTI_QUEUE);
   ifr.ifr_flags = flags;
   std::memcpy(ifr.ifr_name, options.name.data(), options.name.size());
-  if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return errno_error("creating " + label + " (TUNSETIFF)");
+  if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0)
+    return errno_error("creating " + label + " (TUNSETIFF)");
 
   // The kernel wrote the actual name back into ifr_name.
   std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
