@@ -24,6 +24,7 @@ struct Reference {
   std::optional<std::size_t> nd_at;           // first ND trailer whose value[0] <= 1
   std::optional<std::size_t> random_port_at;  // type 0x05 or 0x02
   unsigned unknown_skipped = 0;
+  bool filtering_probe = false;  // shipworm's private type 0xA5, length 0
 };
 
 bool known_length_ok(std::uint8_t type, std::size_t len) {
@@ -36,6 +37,8 @@ bool known_length_ok(std::uint8_t type, std::size_t len) {
       return len == 2;
     case wire::kTrailerAlternateAddress:
       return len == 8 || len == 14 || len == 20 || len == 26;
+    case wire::kTrailerFilteringProbe:
+      return len == 0;
     default:
       return true;
   }
@@ -64,6 +67,8 @@ Reference walk(const std::uint8_t* data, std::size_t size) {
       if (!r.nd_at && data[value] <= 1) r.nd_at = value;
     } else if (type == wire::kTrailerRandomPort || type == wire::kTrailerRandomPortIana) {
       if (!r.random_port_at) r.random_port_at = value;
+    } else if (type == wire::kTrailerFilteringProbe) {
+      r.filtering_probe = true;
     } else if ((type & 0xc0) == 0x40) {
       r.discard = true;
       return r;
@@ -89,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(t->malformed == ref.malformed);
   if (t->malformed) FUZZ_CHECK(t->malformed_type == ref.malformed_type);
   FUZZ_CHECK(t->unknown_skipped == (ref.unknown_skipped > 255 ? 255 : ref.unknown_skipped));
+  FUZZ_CHECK(t->filtering_probe == ref.filtering_probe);
 
   FUZZ_CHECK(t->nonce.has_value() == ref.nonce_at.has_value());
   if (t->nonce) FUZZ_CHECK(std::memcmp(t->nonce->data(), data + *ref.nonce_at, 4) == 0);
@@ -122,10 +128,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (t->nd) wire::write_nd_option_trailer(w, *t->nd);
   if (t->random_port) wire::write_random_port_trailer(w, *t->random_port);
+  if (t->filtering_probe) wire::write_filtering_probe_trailer(w);
   FUZZ_CHECK(w.ok());
   auto back = wire::parse_trailers(w.written());
   FUZZ_CHECK(back.ok() && !back->malformed && back->unknown_skipped == 0);
-  FUZZ_CHECK(back->nonce == t->nonce && back->nd == t->nd && back->random_port == t->random_port);
+  FUZZ_CHECK(back->nonce == t->nonce && back->nd == t->nd && back->random_port == t->random_port &&
+             back->filtering_probe == t->filtering_probe);
   FUZZ_CHECK(back->has_alternate == t->has_alternate &&
              back->alternate_count == t->alternate_count);
   for (std::size_t i = 0; i < t->alternate_count; ++i) {

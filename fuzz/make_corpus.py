@@ -306,6 +306,9 @@ def build():
         "duplicates": T_NONCE + bytes.fromhex("0104deadbeef") + T_RANDOM_PORT + T_RANDOM_PORT_IANA,
         "skip_then_discard": T_UNKNOWN_SKIP + T_UNKNOWN_DISCARD,
         "valid_then_malformed": T_NONCE + T_ND_ADV + T_MALFORMED,
+        # shipworm's filtering probe (type 0xA5, length 0), and a bad length of it
+        "filtering_probe": bytes.fromhex("a500") + T_NONCE,
+        "filtering_probe_bad_length": bytes.fromhex("a504" "04020000" "00"),
     }
 
     addresses = [
