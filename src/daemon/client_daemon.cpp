@@ -401,22 +401,22 @@ core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<Server
 // would change the Teredo address).
 std::vector<std::string_view> restart_only_changes(const ClientConfig& a, const ClientConfig& b) {
   std::vector<std::string_view> out;
-  if (a.server != b.server) out.push_back("ServerAddress");
-  if (a.server2 != b.server2) out.push_back("ServerAddress2");
-  if (a.fallback_servers != b.fallback_servers) out.push_back("FallbackServer");
-  if (a.interface_name != b.interface_name) out.push_back("InterfaceName");
-  if (a.bind_address != b.bind_address) out.push_back("BindAddress");
-  if (a.bind_port != b.bind_port) out.push_back("BindPort");
-  if (a.refresh_interval != b.refresh_interval) out.push_back("RefreshInterval");
-  if (a.peer_table_size != b.peer_table_size) out.push_back("PeerTableSize");
-  if (a.peer_queue_bytes != b.peer_queue_bytes) out.push_back("PeerQueueBytes");
-  if (a.total_queue_bytes != b.total_queue_bytes) out.push_back("TotalQueueBytes");
-  if (a.symmetric_nat != b.symmetric_nat) out.push_back("SymmetricNat");
-  if (a.nonce_trailers != b.nonce_trailers) out.push_back("NonceTrailers");
-  if (a.unsolicited != b.unsolicited) out.push_back("UnsolicitedPackets");
+  if (a.server != b.server) out.emplace_back("ServerAddress");
+  if (a.server2 != b.server2) out.emplace_back("ServerAddress2");
+  if (a.fallback_servers != b.fallback_servers) out.emplace_back("FallbackServer");
+  if (a.interface_name != b.interface_name) out.emplace_back("InterfaceName");
+  if (a.bind_address != b.bind_address) out.emplace_back("BindAddress");
+  if (a.bind_port != b.bind_port) out.emplace_back("BindPort");
+  if (a.refresh_interval != b.refresh_interval) out.emplace_back("RefreshInterval");
+  if (a.peer_table_size != b.peer_table_size) out.emplace_back("PeerTableSize");
+  if (a.peer_queue_bytes != b.peer_queue_bytes) out.emplace_back("PeerQueueBytes");
+  if (a.total_queue_bytes != b.total_queue_bytes) out.emplace_back("TotalQueueBytes");
+  if (a.symmetric_nat != b.symmetric_nat) out.emplace_back("SymmetricNat");
+  if (a.nonce_trailers != b.nonce_trailers) out.emplace_back("NonceTrailers");
+  if (a.unsolicited != b.unsolicited) out.emplace_back("UnsolicitedPackets");
   if (a.secure_qualification_file != b.secure_qualification_file)
-    out.push_back("SecureQualification");
-  if (a.common.syslog_facility != b.common.syslog_facility) out.push_back("SyslogFacility");
+    out.emplace_back("SecureQualification");
+  if (a.common.syslog_facility != b.common.syslog_facility) out.emplace_back("SyslogFacility");
   return out;
 }
 
