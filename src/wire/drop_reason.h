@@ -32,7 +32,20 @@ namespace shipworm::wire {
   X(kRaBadMtuOption, "ra_bad_mtu_option")                            \
   X(kEchoBadCode, "echo_code_not_zero")                              \
   X(kEchoTruncated, "echo_truncated")                                \
-  X(kNotBubble, "not_bubble")
+  X(kNotBubble, "not_bubble")                                        \
+  X(kEthernetTruncated, "ethernet_truncated")                        \
+  X(kEthernetVlanTagged, "ethernet_vlan_tagged")                     \
+  X(kEthernetNotIpv4, "ethernet_not_ipv4")                           \
+  X(kIpv4Truncated, "ipv4_truncated_header")                         \
+  X(kIpv4BadVersion, "ipv4_bad_version")                             \
+  X(kIpv4BadHeaderLength, "ipv4_bad_header_length")                  \
+  X(kIpv4BadChecksum, "ipv4_bad_header_checksum")                    \
+  X(kIpv4LengthExceedsFrame, "ipv4_length_exceeds_frame")            \
+  X(kIpv4Fragment, "ipv4_fragment")                                  \
+  X(kIpv4NotUdp, "ipv4_not_udp")                                     \
+  X(kUdpTruncated, "udp_truncated_header")                           \
+  X(kUdpLengthMismatch, "udp_length_mismatch")                       \
+  X(kUdpBadChecksum, "udp_bad_checksum")
 
 enum class DropReason : std::uint8_t {
 #define SHIPWORM_X(name, text) name,
