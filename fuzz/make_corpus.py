@@ -121,6 +121,32 @@ def bubble(src, dst, hop_limit=64, payload_length=0):
     return ipv6(src, dst, 59, hop_limit, b"", payload_length)
 
 
+# --- Ethernet II + IPv4 + UDP frames (fuzz_udp_frame, the AF_XDP path) -----------------------
+
+MAC_SERVER = bytes.fromhex("020000000001")
+MAC_ROUTER = bytes.fromhex("020000000002")
+
+
+def udp_frame(src, dst, payload, ident=0x1234, ttl=64, frag=0, proto=17, options=b"",
+              ether_type=0x0800, version=4, ihl=None, total_length=None, udp_length=None,
+              udp_checksum=True, bad_ip_checksum=False, bad_udp_checksum=False, padding=b"",
+              macs=MAC_SERVER + MAC_ROUTER):
+    """src and dst are (address, port); RFC 791 header checksum, RFC 768 checksum."""
+    ulen = 8 + len(payload) if udp_length is None else udp_length
+    udp = struct.pack("!HHHH", src[1], dst[1], ulen, 0) + payload
+    if udp_checksum:
+        pseudo = struct.pack("!IIxBH", v4(src[0]), v4(dst[0]), 17, ulen)
+        c = (~csum16(pseudo + udp) & 0xFFFF) or 0xFFFF
+        udp = udp[:6] + struct.pack("!H", c ^ (0x0101 if bad_udp_checksum else 0)) + udp[8:]
+    hlen = 20 + len(options)
+    tl = hlen + len(udp) if total_length is None else total_length
+    header = struct.pack("!BBHHHBBHII", (version << 4) | (hlen // 4 if ihl is None else ihl), 0, tl,
+                         ident, frag, ttl, proto, 0, v4(src[0]), v4(dst[0])) + options
+    c = (~csum16(header) & 0xFFFF) ^ (0x0101 if bad_ip_checksum else 0)
+    header = header[:10] + struct.pack("!H", c) + header[12:]
+    return macs + struct.pack("!H", ether_type) + header + udp + padding
+
+
 # --- RFC 6081 trailers ----------------------------------------------------------------------
 
 T_NONCE = bytes.fromhex("0104") + bytes.fromhex("a1b2c3d4")
@@ -151,6 +177,11 @@ def self_test():
     assert origin(40000, "192.0.2.45") == bytes.fromhex("000063BF3FFFFDD2")
     assert origin(3544, SERVER) == bytes.fromhex("0000F227BEC91C87")
     assert CLIENT[8:] == bytes.fromhex("800063bf3ffffdd2")
+    # tests/unit/udp_frame_test.cpp kVectorShipworm and kVectorChecksumAllOnes
+    frame = udp_frame(("192.0.2.45", 40000), (SERVER, 3544), b"shipworm")
+    assert frame.hex() == ("020000000001020000000002080045000024123400004011"
+                           "81b9c000022d4136e3789c400dd80010a82373686970776f726d"), frame.hex()
+    assert udp_frame(("192.0.2.45", 40000), (SERVER, 3544), bytes.fromhex("6ee5"))[40:42] == b"\xff\xff"
 
 
 def build():
@@ -343,6 +374,39 @@ def build():
         "with_discard_trailer": bubble_direct + T_UNKNOWN_DISCARD,
         "payload_length_nonzero": bubble(PEER_A, PEER_B, payload_length=8) + bytes(8),
         "not_bubble_echo": echo_req,
+    }
+
+    client, server = ("192.0.2.45", 40000), (SERVER, 3544)
+    frame_rs = udp_frame(client, server, rs_auth)
+    c["fuzz_udp_frame"] = {
+        "rs": frame_rs,
+        "ra_reply": udp_frame(server, client, ra_miredo, macs=MAC_ROUTER + MAC_SERVER, ident=1),
+        "bubble_no_checksum": udp_frame(client, server, bubble_direct, udp_checksum=False),
+        "odd_payload": udp_frame(server, client, b"odd", ident=0xBEEF),
+        "checksum_all_ones": udp_frame(client, server, bytes.fromhex("6ee5")),
+        "empty_payload_padded": udp_frame(client, server, b"", padding=bytes(18)),
+        "options_nop": udp_frame(client, server, rs_plain, options=bytes([1]) * 8),
+        "dont_fragment_ttl_1": udp_frame(client, server, rs_plain, frag=0x4000, ttl=1),
+        "vlan_tagged": frame_rs[:12] + bytes.fromhex("81000064") + frame_rs[12:],
+        "qinq": frame_rs[:12] + bytes.fromhex("88a80064") + frame_rs[14:],
+        "arp": udp_frame(client, server, rs_plain, ether_type=0x0806),
+        "ipv6_ethertype": udp_frame(client, server, rs_plain, ether_type=0x86DD),
+        "trunc_ethernet": frame_rs[:13],
+        "trunc_ipv4": frame_rs[:33],
+        "trunc_udp_last_byte": frame_rs[:-1],
+        "version_6": udp_frame(client, server, rs_plain, version=6),
+        "ihl_4": udp_frame(client, server, rs_plain, ihl=4),
+        "ihl_15_short": udp_frame(client, server, b"", ihl=15),
+        "bad_ip_checksum": udp_frame(client, server, rs_plain, bad_ip_checksum=True),
+        "total_below_ihl": udp_frame(client, server, rs_plain, total_length=19),
+        "total_exceeds_frame": udp_frame(client, server, rs_plain, total_length=20 + 8 + 49),
+        "more_fragments": udp_frame(client, server, rs_plain, frag=0x2000),
+        "fragment_offset": udp_frame(client, server, rs_plain, frag=0x00B9),
+        "tcp": udp_frame(client, server, rs_plain, proto=6),
+        "udp_truncated": udp_frame(client, server, rs_plain, total_length=27),
+        "udp_length_short": udp_frame(client, server, rs_plain, udp_length=8),
+        "udp_length_long": udp_frame(client, server, rs_plain, udp_length=8 + 49),
+        "bad_udp_checksum": udp_frame(client, server, rs_plain, bad_udp_checksum=True),
     }
     return c
 
