@@ -8,4 +8,5 @@ shipworm_unit_test(os_tests
     os_tun_netlink_test.cpp
     os_capabilities_test.cpp
     os_sd_notify_test.cpp
+    os_xdp_port_test.cpp
   LIBS shipworm_os shipworm_wire)
