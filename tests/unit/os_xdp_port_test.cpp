@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -195,7 +196,7 @@ std::size_t build_reply(wire::MutableBytes out, const std::vector<std::uint8_t>&
   wire::store_u16(out, kUdp + 2, wire::load_u16(request, kUdp));
   wire::store_u16(out, kUdp + 4, static_cast<std::uint16_t>(8 + payload.size()));
   wire::store_u16(out, kUdp + 6, 0);
-  std::memcpy(out.data() + kPayload, payload.data(), payload.size());
+  std::copy(payload.begin(), payload.end(), out.begin() + kPayload);
   return length;
 }
 
