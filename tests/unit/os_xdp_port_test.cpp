@@ -93,7 +93,7 @@ class Topology {
                             std::to_string(peer_.get());
     if (std::system(cmd.c_str()) != 0) return "'" + cmd + "' failed (is iproute2 installed?)";
     if (auto bad = configure("xa", {kServer, kOther}); !bad.empty()) return bad;
-    return in_peer([this] { return configure("xb", {kPeer}); });
+    return in_peer([] { return configure("xb", {kPeer}); });
   }
 
   // Runs f() in xb's namespace (sockets it creates stay there).
