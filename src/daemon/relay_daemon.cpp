@@ -373,9 +373,12 @@ class RelayDaemon {
         c.icmp_unreachable_sent, c.icmp_time_exceeded_sent, c.icmp_rate_limited);
     log_.notice(
         "io: recvmmsg batches {}, sendmmsg batches {}, zero-copy sends {}, send "
-        "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}",
+        "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}, "
+        "UDP GSO {} ({} messages, {} fallbacks)",
         io.recv_batches, io.send_batches, io.zero_copy_sends, io.udp_send_failures,
-        io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors);
+        io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors,
+        worker_->socket().gso() ? "on" : "off", worker_->socket().gso_messages(),
+        worker_->socket().gso_fallbacks());
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       if (c.malformed[i] != 0) {
         log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
@@ -503,6 +506,9 @@ class RelayDaemon {
     j["io"] = {{"recvmmsg_batches", io.recv_batches},
                {"sendmmsg_batches", io.send_batches},
                {"zero_copy_sends", io.zero_copy_sends},
+               {"udp_gso", worker_->socket().gso()},
+               {"udp_gso_messages", worker_->socket().gso_messages()},
+               {"udp_gso_fallbacks", worker_->socket().gso_fallbacks()},
                {"udp_receive_errors", io.udp_recv_errors},
                {"tun_read_errors", io.tun_read_errors}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
@@ -649,7 +655,9 @@ class RelayDaemon {
 
   std::optional<os::UdpSocket> open_socket(const RelayConfig& c) {
     const Endpoint local{c.bind_address.value_or(Ipv4Address{}), c.bind_port};
-    auto s = os::UdpSocket::open(local);
+    os::UdpOptions o;
+    o.gso = true;  // runs of datagrams to one client leave as one UDP_SEGMENT message
+    auto s = os::UdpSocket::open(local, o);
     if (!s) {
       log_.error("cannot open the relay's UDP socket: {}", s.error().message());
       return std::nullopt;

@@ -220,6 +220,155 @@ TEST(UdpSocket, PktinfoReportsDestinationAndChoosesSource) {
   });
 }
 
+// Receives `count` datagrams on `s` (bounded waits), appending their payloads to `out`.
+std::string receive_n(UdpSocket& s, std::size_t count, std::vector<std::vector<std::uint8_t>>& out,
+                      const Endpoint& from) {
+  DatagramBatch in(16, 4096);
+  const std::size_t want = out.size() + count;
+  while (out.size() < want) {
+    CHILD_CHECK(wait_readable(s.fd()), "datagram " + std::to_string(out.size()) + " never came");
+    const IoResult r = s.recv_batch(in);
+    CHILD_CHECK(r.ok(), "recv_batch error " + std::to_string(r.error));
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      CHILD_CHECK(!in[i].truncated, "truncated");
+      CHILD_CHECK(in[i].peer == from, "source " + in[i].peer.to_string());
+      const auto p = in.payload(i);
+      out.emplace_back(p.begin(), p.end());
+    }
+  }
+  CHILD_CHECK(out.size() == want, "more datagrams than sent");
+  return {};
+}
+
+std::vector<std::uint8_t> filled(std::size_t length, std::size_t seed) {
+  std::vector<std::uint8_t> v(length);
+  for (std::size_t k = 0; k < length; ++k) v[k] = static_cast<std::uint8_t>(seed * 31 + k);
+  return v;
+}
+
+// The batch [b x10] [c] [b x9 + a shorter one] [c x2] [b x70]: GSO runs to b (10, 10, then 64
+// + 6: a run never passes 64 datagrams), single and paired ones to c. Each receiver gets its
+// datagrams one by one, in order, byte for byte.
+TEST(UdpSocket, GsoRunsArriveAsSeparateDatagramsInOrder) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    UdpOptions o;
+    o.gso = true;
+    auto a = UdpSocket::open({kLoopback, 0}, o);
+    auto b = UdpSocket::open({kLoopback, 0});
+    auto c = UdpSocket::open({kLoopback, 0});
+    CHILD_CHECK(a.ok() && b.ok() && c.ok(), "open");
+    CHILD_CHECK(a->gso(), "GSO not available");
+    std::vector<std::pair<Endpoint, std::vector<std::uint8_t>>> plan;
+    std::size_t seed = 0;
+    auto add = [&](const UdpSocket& to, std::size_t n, std::size_t length) {
+      for (std::size_t i = 0; i < n; ++i)
+        plan.emplace_back(to.local_endpoint(), filled(length, ++seed));
+    };
+    add(*b, 10, 1000);
+    add(*c, 1, 1000);
+    add(*b, 9, 700);
+    add(*b, 1, 333);
+    add(*c, 2, 64);
+    add(*b, 70, 64);
+    DatagramBatch out(plan.size(), 2048);
+    for (const auto& [to, p] : plan) CHILD_CHECK(out.push(to, p), "push");
+    const BatchResult sr = a->send_batch(out);
+    CHILD_CHECK(sr.sent == plan.size() && sr.dropped == 0 && !sr.blocked && sr.next == plan.size(),
+                "send_batch sent " + std::to_string(sr.sent));
+    // Runs of 10, 10, 2, 64, 6 datagrams went as GSO messages; the single one to c did not.
+    CHILD_CHECK(a->gso_messages() == 5, "GSO messages " + std::to_string(a->gso_messages()));
+    CHILD_CHECK(a->gso_fallbacks() == 0, "fallbacks");
+
+    std::vector<std::vector<std::uint8_t>> at_b;
+    std::vector<std::vector<std::uint8_t>> at_c;
+    if (auto e = receive_n(*b, 90, at_b, a->local_endpoint()); !e.empty()) return e;
+    if (auto e = receive_n(*c, 3, at_c, a->local_endpoint()); !e.empty()) return e;
+    std::size_t ib = 0;
+    std::size_t ic = 0;
+    for (const auto& [to, p] : plan) {
+      const auto& got = to == b->local_endpoint() ? at_b[ib++] : at_c[ic++];
+      CHILD_CHECK(got == p, "datagram " + std::to_string(ib + ic) + " differs (length " +
+                                std::to_string(got.size()) + ", sent " + std::to_string(p.size()) +
+                                ")");
+    }
+    DatagramBatch in(4, 2048);
+    CHILD_CHECK(b->recv_batch(in).count == 0 && c->recv_batch(in).count == 0, "extra datagrams");
+
+    // `from` inside a run: the run starts there.
+    const BatchResult again = a->send_batch(out, 85);
+    CHILD_CHECK(again.sent == plan.size() - 85 && again.next == plan.size(), "send from 85");
+    std::vector<std::vector<std::uint8_t>> tail;
+    if (auto e = receive_n(*b, plan.size() - 85, tail, a->local_endpoint()); !e.empty()) return e;
+    for (std::size_t i = 0; i < tail.size(); ++i)
+      CHILD_CHECK(tail[i] == plan[85 + i].second, "tail");
+    return {};
+  });
+}
+
+// A GSO message whose segments (plus headers) exceed the path MTU is refused by the kernel
+// (EMSGSIZE; EINVAL on older kernels); its datagrams go one by one instead (fragmented: DF is
+// clear), and the datagrams around it are not affected.
+TEST(UdpSocket, GsoRefusedByTheKernelFallsBackToSingleDatagrams) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto nl = Netlink::open();
+    CHILD_CHECK(nl.ok(), "netlink");
+    const auto mtu = nl->set_mtu(1, 1280);
+    CHILD_CHECK(mtu.ok(), mtu.ok() ? "" : mtu.error().message());
+    UdpOptions o;
+    o.gso = true;
+    auto a = UdpSocket::open({kLoopback, 0}, o);
+    auto b = UdpSocket::open({kLoopback, 0});
+    auto c = UdpSocket::open({kLoopback, 0});
+    CHILD_CHECK(a.ok() && b.ok() && c.ok(), "open");
+    std::vector<std::pair<Endpoint, std::vector<std::uint8_t>>> plan;
+    for (std::size_t i = 0; i < 3; ++i) plan.emplace_back(b->local_endpoint(), filled(200, i));
+    plan.emplace_back(c->local_endpoint(), filled(100, 50));
+    for (std::size_t i = 0; i < 4; ++i)
+      plan.emplace_back(b->local_endpoint(), filled(1400, 60 + i));
+    for (std::size_t i = 0; i < 3; ++i) plan.emplace_back(b->local_endpoint(), filled(200, 70 + i));
+    DatagramBatch out(plan.size(), 2048);
+    for (const auto& [to, p] : plan) CHILD_CHECK(out.push(to, p), "push");
+    const BatchResult sr = a->send_batch(out);
+    CHILD_CHECK(sr.sent == plan.size() && sr.dropped == 0 && sr.next == plan.size(),
+                "sent " + std::to_string(sr.sent) + " dropped " + std::to_string(sr.dropped) +
+                    " error " + std::to_string(sr.last_error));
+    CHILD_CHECK(a->gso_fallbacks() == 1, "fallbacks " + std::to_string(a->gso_fallbacks()));
+    CHILD_CHECK(a->gso(), "EINVAL must not turn GSO off");
+    CHILD_CHECK(a->gso_messages() == 2, "GSO messages " + std::to_string(a->gso_messages()));
+    std::vector<std::vector<std::uint8_t>> at_b;
+    std::vector<std::vector<std::uint8_t>> at_c;
+    if (auto e = receive_n(*b, 10, at_b, a->local_endpoint()); !e.empty()) return e;
+    if (auto e = receive_n(*c, 1, at_c, a->local_endpoint()); !e.empty()) return e;
+    std::size_t ib = 0;
+    for (const auto& [to, p] : plan) {
+      if (to == c->local_endpoint()) {
+        CHILD_CHECK(at_c[0] == p, "datagram to c");
+      } else {
+        CHILD_CHECK(at_b[ib] == p, "datagram " + std::to_string(ib) + " to b");
+        ++ib;
+      }
+    }
+    return {};
+  });
+}
+
+// GSO is off unless asked for: the server's sockets send one message per datagram.
+TEST(UdpSocket, GsoOffByDefault) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto a = UdpSocket::open({kLoopback, 0});
+    auto b = UdpSocket::open({kLoopback, 0});
+    CHILD_CHECK(a.ok() && b.ok(), "open");
+    CHILD_CHECK(!a->gso(), "GSO on by default");
+    DatagramBatch out(8, 2048);
+    for (std::size_t i = 0; i < 8; ++i)
+      CHILD_CHECK(out.push(b->local_endpoint(), filled(64, i)), "push");
+    CHILD_CHECK(a->send_batch(out).sent == 8, "send");
+    CHILD_CHECK(a->gso_messages() == 0, "GSO used");
+    std::vector<std::vector<std::uint8_t>> got;
+    return receive_n(*b, 8, got, a->local_endpoint());
+  });
+}
+
 TEST(UdpSocket, RefusedDatagramsAreSkippedNotFatal) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
     auto a = UdpSocket::open({kLoopback, 0});

@@ -11,7 +11,8 @@ DatagramBatch::DatagramBatch(std::size_t slots, std::size_t slot_size)
       msgs_(slots),
       iovs_(slots),
       addrs_(slots),
-      controls_(slots) {}
+      controls_(slots),
+      message_start_(slots) {}
 
 wire::MutableBytes DatagramBatch::next_buffer() {
   if (full()) return {};

@@ -4,7 +4,9 @@
 // payload over IPv4 is 65507, so nothing is ever truncated), a sockaddr_in, and a control
 // buffer sized for one IP_PKTINFO message. All of it, including the mmsghdr/iovec arrays the
 // kernel reads, is allocated once in the constructor; receiving and sending only rewrite
-// fields, so the packet path does no heap allocation (design.md §4).
+// fields, so the packet path does no heap allocation (design.md §4). With UDP GSO on
+// (UdpOptions::gso) consecutive slots to one peer leave as one message whose iovec array
+// spans them (os/linux/gso_runs.h); slots stay one datagram each.
 //
 // Receive: UdpSocket::recv_batch() fills slots 0..size()-1.
 // Send: clear(), then for each datagram either write into next_buffer() and commit() it (no
@@ -67,9 +69,10 @@ class DatagramBatch {
 
  private:
   friend class UdpSocket;
-  // Control buffer room for one IP_PKTINFO cmsg, aligned as cmsghdr requires.
+  // Control buffer room for one IP_PKTINFO cmsg and one UDP_SEGMENT cmsg (a uint16_t),
+  // aligned as cmsghdr requires.
   struct alignas(cmsghdr) Control {
-    std::uint8_t bytes[CMSG_SPACE(sizeof(in_pktinfo))];
+    std::uint8_t bytes[CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(std::uint16_t))];
   };
   std::uint8_t* slot(std::size_t i) { return storage_.data() + i * slot_size_; }
   const std::uint8_t* slot(std::size_t i) const { return storage_.data() + i * slot_size_; }
@@ -82,6 +85,7 @@ class DatagramBatch {
   std::vector<iovec> iovs_;
   std::vector<sockaddr_in> addrs_;
   std::vector<Control> controls_;
+  std::vector<std::size_t> message_start_;  // send: first slot of each message (GSO runs)
 };
 
 }  // namespace shipworm::os

@@ -1,13 +1,17 @@
 #include "os/linux/udp_socket.h"
 
 #include <arpa/inet.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <string>
+
+#include "os/linux/gso_runs.h"
 
 namespace shipworm::os {
 namespace {
@@ -27,24 +31,36 @@ void set_buffer(int fd, int force_name, int name, int bytes) {
   (void)setsockopt(fd, SOL_SOCKET, name, &bytes, sizeof bytes);
 }
 
-// Fills msg's control area with an IP_PKTINFO choosing `source`, or leaves it empty.
-void set_source(msghdr& msg, void* control, std::size_t control_size, wire::Ipv4Address source) {
-  if (source.value == 0) {
+// Fills msg's control area with an IP_PKTINFO choosing `source` (unless 0.0.0.0) and a
+// UDP_SEGMENT giving the GSO segment size (unless 0), or leaves it empty.
+void set_control(msghdr& msg, void* control, std::size_t control_size, wire::Ipv4Address source,
+                 std::uint16_t segment = 0) {
+  if (source.value == 0 && segment == 0) {
     msg.msg_control = nullptr;
     msg.msg_controllen = 0;
     return;
   }
   std::memset(control, 0, control_size);
   msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+  msg.msg_controllen = (source.value != 0 ? CMSG_SPACE(sizeof(in_pktinfo)) : 0) +
+                       (segment != 0 ? CMSG_SPACE(sizeof segment) : 0);
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = IPPROTO_IP;
-  c->cmsg_type = IP_PKTINFO;
-  c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-  in_pktinfo info{};
-  info.ipi_ifindex = 0;  // route by destination
-  info.ipi_spec_dst.s_addr = htonl(source.value);
-  std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  if (source.value != 0) {
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};
+    info.ipi_ifindex = 0;  // route by destination
+    info.ipi_spec_dst.s_addr = htonl(source.value);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    c = CMSG_NXTHDR(&msg, c);
+  }
+  if (segment != 0) {
+    c->cmsg_level = IPPROTO_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof segment);
+    std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+  }
 }
 
 // The header destination address from a received IP_PKTINFO, or 0.0.0.0.
@@ -91,6 +107,9 @@ Result<UdpSocket> UdpSocket::open(wire::Endpoint local, const UdpOptions& option
   if (auto st = set_int(s, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"); !st) return st.error();
   set_buffer(s, SO_RCVBUFFORCE, SO_RCVBUF, options.receive_buffer);
   set_buffer(s, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer);
+  // A socket-wide segment size of 0 changes nothing (each message brings its own); the call
+  // only tells whether this kernel knows UDP_SEGMENT (4.18+). Without it, no GSO.
+  const bool gso = options.gso && set_int(s, IPPROTO_UDP, UDP_SEGMENT, 0, "UDP_SEGMENT").ok();
 
   const sockaddr_in sa = to_sockaddr(local);
   if (bind(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0) {
@@ -103,6 +122,7 @@ Result<UdpSocket> UdpSocket::open(wire::Endpoint local, const UdpOptions& option
   }
   UdpSocket sock(std::move(fd));
   sock.local_ = from_sockaddr(bound);
+  sock.gso_ = gso;
   return sock;
 }
 
@@ -146,26 +166,42 @@ IoResult UdpSocket::recv_batch(DatagramBatch& batch) {
 BatchResult UdpSocket::send_batch(DatagramBatch& batch, std::size_t from) {
   BatchResult res;
   const std::size_t n = batch.size();
-  for (std::size_t i = from; i < n; ++i) {
-    const Datagram& d = batch.meta_[i];
-    batch.addrs_[i] = to_sockaddr(d.peer);
-    batch.iovs_[i] = {batch.slot(i), d.length};
-    msghdr& h = batch.msgs_[i].msg_hdr;
+  const std::span<const Datagram> meta(batch.meta_.data(), n);
+  // One message per datagram, or per GSO run: message m covers slots
+  // [message_start_[m], message_start_[m + 1]) (the last one up to n), and its iovec array
+  // is those slots' iovecs, which are consecutive.
+  std::size_t messages = 0;
+  for (std::size_t i = from; i < n;) {
+    const std::size_t run = gso_ ? gso_run_length(meta, i) : 1;
+    for (std::size_t k = i; k < i + run; ++k) batch.iovs_[k] = {batch.slot(k), meta[k].length};
+    batch.addrs_[i] = to_sockaddr(meta[i].peer);
+    msghdr& h = batch.msgs_[messages].msg_hdr;
     h = msghdr{};
     h.msg_name = &batch.addrs_[i];
     h.msg_namelen = sizeof(sockaddr_in);
     h.msg_iov = &batch.iovs_[i];
-    h.msg_iovlen = 1;
-    set_source(h, batch.controls_[i].bytes, sizeof batch.controls_[i].bytes, d.local);
+    h.msg_iovlen = run;
+    const auto segment = static_cast<std::uint16_t>(run > 1 ? meta[i].length : 0);
+    set_control(h, batch.controls_[messages].bytes, sizeof batch.controls_[messages].bytes,
+                meta[i].local, segment);
+    batch.message_start_[messages++] = i;
+    i += run;
   }
-  std::size_t i = from;
-  while (i < n) {
+  const auto end_of = [&](std::size_t m) {
+    return m + 1 < messages ? batch.message_start_[m + 1] : n;
+  };
+  std::size_t m = 0;
+  while (m < messages) {
     // sendmmsg(2): returns how many were sent; an error on the first message is returned as
     // -1/errno, an error after some were sent is reported by the next call.
-    const int r = sendmmsg(fd_.get(), batch.msgs_.data() + i, static_cast<unsigned>(n - i), 0);
+    const int r =
+        sendmmsg(fd_.get(), batch.msgs_.data() + m, static_cast<unsigned>(messages - m), 0);
     if (r > 0) {
-      i += static_cast<std::size_t>(r);
-      res.sent += static_cast<std::size_t>(r);
+      for (int k = 0; k < r; ++k, ++m) {
+        const std::size_t count = end_of(m) - batch.message_start_[m];
+        res.sent += count;
+        if (count > 1) ++gso_messages_;
+      }
       continue;
     }
     if (r < 0 && errno == EINTR) continue;
@@ -173,13 +209,38 @@ BatchResult UdpSocket::send_batch(DatagramBatch& batch, std::size_t from) {
       res.blocked = true;
       break;
     }
-    // This datagram is refused (EHOSTUNREACH, ENETUNREACH, EMSGSIZE, EPERM, ECONNREFUSED...):
-    // skip it and carry on with the rest.
-    res.last_error = r < 0 ? errno : EIO;
-    ++res.dropped;
-    ++i;
+    const int error = r < 0 ? errno : EIO;
+    const std::size_t first = batch.message_start_[m];
+    const std::size_t last = end_of(m);
+    ++m;
+    if (last - first > 1 && (error == EIO || error == EINVAL || error == EMSGSIZE)) {
+      // The kernel refused the GSO message as such (udp_send_skb: EIO when the route's
+      // device cannot checksum; a segment plus headers larger than the path MTU is EMSGSIZE
+      // on recent kernels, EINVAL on older ones): the same datagrams one at a time (an oversized
+      // one is then fragmented, DF being clear). EIO will not go away: GSO off for good.
+      ++gso_fallbacks_;
+      if (error == EIO) gso_ = false;
+      for (std::size_t k = first; k < last; ++k) {
+        const IoResult one = send_to(meta[k].peer, batch.payload(k), meta[k].local);
+        if (one.ok()) {
+          ++res.sent;
+        } else if (would_block(one.error)) {
+          res.blocked = true;
+          res.next = k;
+          return res;
+        } else {
+          res.last_error = one.error;
+          ++res.dropped;
+        }
+      }
+      continue;
+    }
+    // This datagram (or run) is refused (EHOSTUNREACH, ENETUNREACH, EMSGSIZE, EPERM,
+    // ECONNREFUSED...): skip it and carry on with the rest.
+    res.last_error = error;
+    res.dropped += last - first;
   }
-  res.next = i;
+  res.next = m < messages ? batch.message_start_[m] : n;
   return res;
 }
 
@@ -192,7 +253,7 @@ IoResult UdpSocket::send_to(wire::Endpoint peer, wire::Bytes payload, wire::Ipv4
   h.msg_namelen = sizeof sa;
   h.msg_iov = &iov;
   h.msg_iovlen = 1;
-  set_source(h, control, sizeof control, source);
+  set_control(h, control, sizeof control, source);
   ssize_t r;
   do {
     r = sendmsg(fd_.get(), &h, 0);

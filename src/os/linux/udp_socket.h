@@ -18,6 +18,14 @@
 //    need CAP_NET_ADMIN and ignore net.core.rmem_max); failures are ignored.
 //  - SO_REUSEPORT, on request: several workers, each with its own socket bound to the same
 //    address, the kernel spreading flows by hash (socket(7)).
+//  - UDP_SEGMENT (GSO), on request (UdpOptions::gso): send_batch hands the kernel runs of
+//    consecutive same-size datagrams to one peer as ONE message with a UDP_SEGMENT cmsg, and
+//    the kernel cuts it into datagrams late (in the driver or just before it), so the
+//    UDP/IP output path runs once per run instead of once per datagram. udp(7),
+//    os/linux/gso_runs.h. A message the kernel refuses (EIO: the route's device has no
+//    checksum offload; EMSGSIZE, or EINVAL on older kernels: segment plus headers larger than
+//    the path MTU) is sent again one datagram at a time; after EIO GSO stays off for the
+//    socket.
 //  - IP_RECVERR is deliberately NOT enabled: without it an unconnected UDP socket never
 //    reports ICMP errors (udp(7)), so one unreachable peer cannot make reads fail. Errors
 //    that still appear (ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EPERM from a firewall)
@@ -39,6 +47,7 @@ struct UdpOptions {
   bool reuse_port = false;
   int receive_buffer = 4 << 20;  // bytes; 0 leaves the kernel default
   int send_buffer = 4 << 20;
+  bool gso = false;  // UDP_SEGMENT on send (the relay); off when the kernel lacks it
 };
 
 class UdpSocket {
@@ -55,8 +64,17 @@ class UdpSocket {
   // count = batch.size(). error 0 with count 0 means "nothing waiting". EINTR is retried.
   IoResult recv_batch(DatagramBatch& batch);
   // Sends datagrams [from, batch.size()) with sendmmsg, continuing past datagrams the kernel
-  // refuses one by one (counted in `dropped`), stopping at EAGAIN (`blocked`).
+  // refuses one by one (counted in `dropped`), stopping at EAGAIN (`blocked`). With GSO on,
+  // a run of datagrams is one message (os/linux/gso_runs.h) and succeeds, fails or blocks
+  // as a whole; counts and `next` are in datagrams all the same.
   BatchResult send_batch(DatagramBatch& batch, std::size_t from = 0);
+
+  // UDP GSO: on (asked for and supported, not yet turned off by an EIO), messages sent with
+  // it (each carrying several datagrams), and runs the kernel refused that were sent again
+  // one datagram at a time.
+  [[nodiscard]] bool gso() const { return gso_; }
+  [[nodiscard]] std::uint64_t gso_messages() const { return gso_messages_; }
+  [[nodiscard]] std::uint64_t gso_fallbacks() const { return gso_fallbacks_; }
 
   // One datagram. count = bytes. `source` 0.0.0.0 lets the kernel choose.
   IoResult send_to(wire::Endpoint peer, wire::Bytes payload, wire::Ipv4Address source = {});
@@ -68,6 +86,9 @@ class UdpSocket {
   explicit UdpSocket(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
   wire::Endpoint local_;
+  bool gso_ = false;
+  std::uint64_t gso_messages_ = 0;
+  std::uint64_t gso_fallbacks_ = 0;
 };
 
 // sockaddr_in conversions (network byte order inside, wire:: host order outside).
