@@ -22,6 +22,7 @@
 #include "os/linux/sd_notify.h"
 #include "os/linux/sysctl.h"
 #include "os/linux/tun_device.h"
+#include "os/linux/udp_coalesce.h"
 #include "os/linux/udp_socket.h"
 #include "wire/teredo_address.h"
 
@@ -153,6 +154,9 @@ struct IoCounters {
   std::uint64_t zero_copy_sends = 0;   // TUN packets sent from the slot they were read into
   std::uint64_t recv_batches = 0;
   std::uint64_t send_batches = 0;
+  std::uint64_t tun_gso_writes = 0;     // UDP GSO super-packets written to the TUN
+  std::uint64_t tun_gso_packets = 0;    // packets they carried
+  std::uint64_t tun_gso_fallbacks = 0;  // super-packets refused, written one by one
 };
 
 // One thread's share of the data plane: an engine (and so one peer-table shard), a UDP
@@ -161,7 +165,10 @@ class RelayWorker final : public core::ActionSink {
  public:
   RelayWorker(os::UdpSocket socket, os::TunDevice& tun, std::unique_ptr<RelayEngine> engine,
               std::size_t slot)
-      : socket_(std::move(socket)), tun_(&tun), engine_(std::move(engine)) {
+      : socket_(std::move(socket)),
+        tun_(&tun),
+        engine_(std::move(engine)),
+        tun_gso_(tun.vnet_hdr()) {
     resize(slot);
   }
 
@@ -191,9 +198,11 @@ class RelayWorker final : public core::ActionSink {
         }
         // The batch owns its slots (non-const storage); payload() only exposes them const.
         const wire::Bytes p = rx_.payload(k);
-        engine_->on_udp_inplace(
-            now, d.peer, wire::MutableBytes(const_cast<std::uint8_t*>(p.data()), p.size()), *this);
+        current_rx_ = wire::MutableBytes(const_cast<std::uint8_t*>(p.data()), p.size());
+        engine_->on_udp_inplace(now, d.peer, current_rx_, *this);
       }
+      current_rx_ = {};
+      flush_tun();  // before the next recv_batch overwrites the slots
       flush(ctrl_);
       if (rx_.size() < rx_.capacity()) break;
     }
@@ -235,7 +244,19 @@ class RelayWorker final : public core::ActionSink {
     if (ctrl_.full()) flush(ctrl_);
     if (!ctrl_.push(to, payload)) ++io_.control_overflow;
   }
+  // A packet forwarded from the receive slot being decided waits in pending_ until the end
+  // of its recvmmsg batch (the slot stays valid until then), so that runs of one UDP flow
+  // leave in one TUN write; anything else (ICMPv6 errors from the engine's buffers) is
+  // written at once, after what is pending, in order.
   void write_tun(wire::Bytes packet) override {
+    const auto at = reinterpret_cast<std::uintptr_t>(packet.data());
+    const auto slot = reinterpret_cast<std::uintptr_t>(current_rx_.data());
+    if (tun_gso_ && pending_count_ < pending_.size() && at >= slot &&
+        at + packet.size() <= slot + current_rx_.size()) {
+      pending_[pending_count_++] = current_rx_.subspan(at - slot, packet.size());
+      return;
+    }
+    flush_tun();
     if (!tun_->write(packet).ok()) ++io_.tun_write_failures;
   }
 
@@ -258,13 +279,72 @@ class RelayWorker final : public core::ActionSink {
     b.clear();
   }
 
+  // Writes the pending forwarded packets in order; consecutive IPv6/UDP packets of one flow
+  // (os/linux/udp_coalesce.h) go as one UDP GSO super-packet, which the kernel cuts back
+  // into the same packets after the TUN.
+  void flush_tun() {
+    const std::size_t n = pending_count_;
+    pending_count_ = 0;
+    for (std::size_t k = 0; k < n; ++k)
+      pending_payload_[k] = os::coalescable_udp_payload(pending_[k]);
+    std::size_t i = 0;
+    while (i < n) {
+      const std::size_t segment = pending_payload_[i];
+      std::size_t total = segment;
+      std::size_t j = i + 1;
+      if (segment != 0) {
+        while (j < n && j - i < os::kMaxCoalescedSegments) {
+          const std::size_t len = pending_payload_[j];
+          if (len == 0 || len > segment || total + len > os::kMaxCoalescedPayload ||
+              !os::same_udp_flow(pending_[i], pending_[j])) {
+            break;
+          }
+          total += len;
+          ++j;
+          if (len < segment) break;  // a shorter one ends the run
+        }
+      }
+      if (j - i == 1) {
+        if (!tun_->write(pending_[i]).ok()) ++io_.tun_write_failures;
+        i = j;
+        continue;
+      }
+      std::array<wire::Bytes, 1 + os::kMaxCoalescedSegments> parts;
+      parts[0] = pending_[i];
+      for (std::size_t k = i + 1; k < j; ++k)
+        parts[k - i] = pending_[k].subspan(os::kIpv6UdpHeaders);
+      const os::UdpHeadBackup backup = os::make_udp_gso_head(pending_[i], total);
+      const auto r =
+          tun_->write_udp_gso(std::span(parts.data(), j - i), static_cast<std::uint16_t>(segment));
+      if (r.ok()) {
+        ++io_.tun_gso_writes;
+        io_.tun_gso_packets += j - i;
+      } else if (os::would_block(r.error)) {
+        io_.tun_write_failures += j - i;
+      } else {  // refused as a super-packet: the same packets one by one, and no more
+        ++io_.tun_gso_fallbacks;  // super-packets (the kernel will not change its mind)
+        tun_gso_ = false;
+        os::restore_udp_head(pending_[i], backup);
+        for (std::size_t k = i; k < j; ++k) {
+          if (!tun_->write(pending_[k]).ok()) ++io_.tun_write_failures;
+        }
+      }
+      i = j;
+    }
+  }
+
   os::UdpSocket socket_;
   os::TunDevice* tun_;
   std::unique_ptr<RelayEngine> engine_;
   os::DatagramBatch rx_{1, 1};
   os::DatagramBatch tx_{1, 1};
   os::DatagramBatch ctrl_{1, 1};
-  std::uint8_t* current_ = nullptr;  // the slot of the TUN packet being decided
+  std::uint8_t* current_ = nullptr;                   // the slot of the TUN packet being decided
+  wire::MutableBytes current_rx_;                     // the receive slot being decided
+  std::array<wire::MutableBytes, kBatch> pending_{};  // forwarded, not yet written
+  std::array<std::size_t, kBatch> pending_payload_{};
+  std::size_t pending_count_ = 0;
+  bool tun_gso_ = false;  // coalesce into UDP GSO super-packets (the TUN has a vnet header)
   IoCounters io_;
 };
 
@@ -279,7 +359,7 @@ class RelayDaemon {
     if (!nl) return fail(nl.error().message());
     netlink_.emplace(std::move(nl.value()));
 
-    auto tun = os::TunDevice::open({c.interface_name, false});
+    auto tun = os::TunDevice::open({c.interface_name, false, /*vnet_hdr=*/true});
     if (!tun) return fail(tun.error().message());
     tun_.emplace(std::move(tun.value()));
     const unsigned ifindex = tun_->ifindex();
@@ -509,6 +589,9 @@ class RelayDaemon {
                {"udp_gso", worker_->socket().gso()},
                {"udp_gso_messages", worker_->socket().gso_messages()},
                {"udp_gso_fallbacks", worker_->socket().gso_fallbacks()},
+               {"tun_gso_writes", io.tun_gso_writes},
+               {"tun_gso_packets", io.tun_gso_packets},
+               {"tun_gso_fallbacks", io.tun_gso_fallbacks},
                {"udp_receive_errors", io.udp_recv_errors},
                {"tun_read_errors", io.tun_read_errors}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();

@@ -7,6 +7,7 @@ shipworm_unit_test(os_tests
     os_udp_socket_test.cpp
     os_gso_runs_test.cpp
     os_tun_netlink_test.cpp
+    os_tun_offload_test.cpp
     os_capabilities_test.cpp
     os_sd_notify_test.cpp
     os_xdp_port_test.cpp

@@ -4,12 +4,44 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
+#include "os/linux/udp_coalesce.h"
+
 namespace shipworm::os {
+namespace {
+
+// struct virtio_net_hdr (linux/virtio_net.h, which C++ cannot include: a member is named
+// `class`), legacy layout: fields in native byte order (no TUNSETVNETLE/BE).
+struct VirtioNetHdr {
+  std::uint8_t flags = 0;
+  std::uint8_t gso_type = 0;
+  std::uint16_t hdr_len = 0;
+  std::uint16_t gso_size = 0;
+  std::uint16_t csum_start = 0;
+  std::uint16_t csum_offset = 0;
+};
+static_assert(sizeof(VirtioNetHdr) == 10);
+constexpr std::uint8_t kNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+constexpr std::uint8_t kGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4 (Linux 5.18 uapi)
+constexpr int kVnetHeaderSize = sizeof(VirtioNetHdr);
+
+template <class Op>
+IoResult retry(Op op) {
+  ssize_t r;
+  do {
+    r = op();
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return {0, errno};
+  return {static_cast<std::size_t>(r), 0};
+}
+
+}  // namespace
 
 Result<TunDevice> TunDevice::open(const TunOptions& options) {
   const std::string label = options.name.empty() ? "a TUN device" : "TUN device " + options.name;
@@ -22,6 +54,7 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
   ifreq ifr{};
   short flags = IFF_TUN | IFF_NO_PI;
   if (options.multi_queue) flags = static_cast<short>(flags | IFF_MULTI_QUEUE);
+  if (options.vnet_hdr) flags = static_cast<short>(flags | IFF_VNET_HDR);
   ifr.ifr_flags = flags;
   std::memcpy(ifr.ifr_name, options.name.data(), options.name.size());
   if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0)
@@ -29,18 +62,27 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
 
   // The kernel wrote the actual name back into ifr_name.
   std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  if (options.vnet_hdr) {
+    int size = kVnetHeaderSize;
+    if (ioctl(fd.get(), TUNSETVNETHDRSZ, &size) < 0)
+      return errno_error("setting the virtio header size of " + name + " (TUNSETVNETHDRSZ)");
+    // No offload towards us: reads are whole, fully checksummed packets.
+    if (ioctl(fd.get(), TUNSETOFFLOAD, 0U) < 0)
+      return errno_error("clearing the offloads of " + name + " (TUNSETOFFLOAD)");
+  }
   const unsigned index = if_nametoindex(name.c_str());
   if (index == 0) return errno_error("reading the interface index of " + name);
-  return TunDevice(std::move(fd), std::move(name), index);
+  return TunDevice(std::move(fd), std::move(name), index, options.vnet_hdr);
 }
 
 IoResult TunDevice::read(wire::MutableBytes buffer) {
-  ssize_t r;
-  do {
-    r = ::read(fd_.get(), buffer.data(), buffer.size());
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return {0, errno};
-  return {static_cast<std::size_t>(r), 0};
+  if (!vnet_hdr_) return retry([&] { return ::read(fd_.get(), buffer.data(), buffer.size()); });
+  VirtioNetHdr header{};
+  std::array<iovec, 2> iov{{{&header, sizeof header}, {buffer.data(), buffer.size()}}};
+  const IoResult r = retry([&] { return ::readv(fd_.get(), iov.data(), 2); });
+  if (!r.ok()) return r;
+  if (r.count < sizeof header) return {0, EINVAL};
+  return {r.count - sizeof header, 0};
 }
 
 IoResult TunDevice::read_batch(PacketBatch& batch) {
@@ -57,12 +99,36 @@ IoResult TunDevice::read_batch(PacketBatch& batch) {
 }
 
 IoResult TunDevice::write(wire::Bytes packet) {
-  ssize_t r;
-  do {
-    r = ::write(fd_.get(), packet.data(), packet.size());
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return {0, errno};
-  return {static_cast<std::size_t>(r), 0};
+  if (!vnet_hdr_) return retry([&] { return ::write(fd_.get(), packet.data(), packet.size()); });
+  VirtioNetHdr header{};  // VIRTIO_NET_HDR_GSO_NONE, no checksum to complete
+  std::array<iovec, 2> iov{
+      {{&header, sizeof header}, {const_cast<std::uint8_t*>(packet.data()), packet.size()}}};
+  const IoResult r = retry([&] { return ::writev(fd_.get(), iov.data(), 2); });
+  if (!r.ok()) return r;
+  return {r.count - sizeof header, 0};
+}
+
+IoResult TunDevice::write_udp_gso(std::span<const wire::Bytes> parts, std::uint16_t segment) {
+  if (!vnet_hdr_ || parts.empty() || parts.size() > 1 + kMaxCoalescedSegments ||
+      parts[0].size() < kIpv6UdpHeaders) {
+    return {0, EINVAL};
+  }
+  VirtioNetHdr header{};
+  header.flags = kNeedsCsum;
+  header.gso_type = kGsoUdpL4;
+  header.hdr_len = static_cast<std::uint16_t>(kIpv6UdpHeaders);
+  header.gso_size = segment;
+  header.csum_start = 40;  // the UDP header
+  header.csum_offset = 6;  // its checksum field
+  std::array<iovec, 2 + kMaxCoalescedSegments> iov{};
+  iov[0] = {&header, sizeof header};
+  std::size_t n = 1;
+  for (const wire::Bytes part : parts) {
+    iov[n++] = {const_cast<std::uint8_t*>(part.data()), part.size()};
+  }
+  const IoResult r = retry([&] { return ::writev(fd_.get(), iov.data(), static_cast<int>(n)); });
+  if (!r.ok()) return r;
+  return {r.count - sizeof header, 0};
 }
 
 BatchResult TunDevice::write_batch(const PacketBatch& batch, std::size_t from) {

@@ -10,9 +10,19 @@
 // outgoing flows over queues by hash, so each worker thread can own one queue and one
 // SO_REUSEPORT socket (see docs/os-linux.md, "Workers").
 //
+// Offloads (vnet_hdr): with IFF_VNET_HDR every read and write starts with a 10-byte
+// struct virtio_net_hdr (TUNSETVNETHDRSZ; linux/virtio_net.h). No TUNSETOFFLOAD feature is
+// set, so the kernel never hands us a GSO or partially checksummed packet: read() strips a
+// header that says "nothing to do". Writes carry an all-zero header, except write_udp_gso(),
+// which hands the kernel one UDP GSO super-packet (VIRTIO_NET_HDR_GSO_UDP_L4) that it cuts
+// into the original packets after the TUN, so the relay pays one write for a run of packets
+// of one flow (os/linux/udp_coalesce.h, docs/os-linux.md "TUN offloads").
+//
 // Addresses, routes, MTU and link state are set with Netlink, using ifindex().
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "os/linux/os_error.h"
@@ -27,6 +37,7 @@ struct TunOptions {
   // kernel with the first free number ("teredo%d").
   std::string name;
   bool multi_queue = false;
+  bool vnet_hdr = false;  // IFF_VNET_HDR: write_udp_gso() available
 };
 
 class TunDevice {
@@ -44,17 +55,24 @@ class TunDevice {
   // count = packets read; error is set only if a read failed with something other than
   // EAGAIN (packets read before it are kept).
   IoResult read_batch(PacketBatch& batch);
-  // One packet; count = bytes written.
+  // One packet; count = bytes written (of the packet, without a virtio_net_hdr).
   IoResult write(wire::Bytes packet);
+  // One UDP GSO super-packet (needs vnet_hdr): parts[0] is the first packet, whose IPv6 and
+  // UDP headers (48 bytes, no extension headers) describe the whole (make_udp_gso_head),
+  // then the UDP payloads of the following packets. `segment` is the UDP payload length of
+  // each packet but the last. At most 1 + kMaxCoalescedSegments parts. count = bytes.
+  IoResult write_udp_gso(std::span<const wire::Bytes> parts, std::uint16_t segment);
+  [[nodiscard]] bool vnet_hdr() const { return vnet_hdr_; }
   // Writes packets [from, batch.size()), skipping ones the kernel refuses, stopping at EAGAIN.
   BatchResult write_batch(const PacketBatch& batch, std::size_t from = 0);
 
  private:
-  TunDevice(UniqueFd fd, std::string name, unsigned ifindex)
-      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+  TunDevice(UniqueFd fd, std::string name, unsigned ifindex, bool vnet_hdr)
+      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), vnet_hdr_(vnet_hdr) {}
   UniqueFd fd_;
   std::string name_;
   unsigned ifindex_ = 0;
+  bool vnet_hdr_ = false;
 };
 
 }  // namespace shipworm::os

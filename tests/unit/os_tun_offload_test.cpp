@@ -1,0 +1,339 @@
+// TUN with IFF_VNET_HDR and UDP GSO writes (os/linux/tun_device.h, os/linux/udp_coalesce.h).
+// The pure coalescing helpers run anywhere; the kernel tests run in a private network
+// namespace created by a forked child (root only, skipped otherwise).
+//
+//   super-packet kRemote -> kTeredo:port, one writev  --> kernel --> UDP6 socket: N datagrams
+//   super-packet kRemote -> kOther (forwarded back out of the TUN, which has no offloads)
+//        --> the kernel segments it --> N packets read from the TUN, identical to the
+//            originals but for the hop limit (checksums recomputed by the kernel)
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "os/linux/netlink.h"
+#include "os/linux/private_netns.h"
+#include "os/linux/sysctl.h"
+#include "os/linux/tun_device.h"
+#include "os/linux/udp_coalesce.h"
+#include "os/linux/unique_fd.h"
+#include "test_util.h"
+#include "wire/checksum.h"
+
+namespace shipworm::os {
+namespace {
+
+using wire::Ipv6Address;
+using Packet = std::vector<std::uint8_t>;
+
+#define CHILD_CHECK(cond, what)                                                                  \
+  do {                                                                                           \
+    if (!(cond))                                                                                 \
+      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
+             " [" #cond "]";                                                                     \
+  } while (0)
+
+#define CHILD_OK(expr)                                                    \
+  do {                                                                    \
+    auto&& r_ = (expr);                                                   \
+    CHILD_CHECK(r_.ok(), r_.ok() ? std::string() : r_.error().message()); \
+  } while (0)
+
+#define RUN_IN_PRIVATE_NETNS(...)                                                        \
+  do {                                                                                   \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";      \
+    const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
+    if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
+    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
+  } while (0)
+
+Ipv6Address v6(const char* text) { return *Ipv6Address::parse(text); }
+
+const Ipv6Address kTeredo = v6("2001:0:c633:6401::1");   // ours, on the TUN
+const Ipv6Address kRemote = v6("2001:0:c633:6401::99");  // the sender, "behind" the TUN
+const Ipv6Address kOther = v6("2001:0:c633:6401::77");   // routed back into the TUN
+
+// An IPv6/UDP packet with a correct checksum; payload bytes derived from `seed`.
+Packet udp_packet(const Ipv6Address& src, const Ipv6Address& dst, std::uint16_t sport,
+                  std::uint16_t dport, std::size_t payload, std::size_t seed,
+                  std::uint8_t hop_limit = 64) {
+  const auto udp_length = static_cast<std::uint16_t>(8 + payload);
+  Packet p(kIpv6UdpHeaders + payload);
+  p[0] = 0x60;
+  p[4] = static_cast<std::uint8_t>(udp_length >> 8);
+  p[5] = static_cast<std::uint8_t>(udp_length);
+  p[6] = 17;
+  p[7] = hop_limit;
+  std::copy(src.bytes.begin(), src.bytes.end(), p.begin() + 8);
+  std::copy(dst.bytes.begin(), dst.bytes.end(), p.begin() + 24);
+  p[40] = static_cast<std::uint8_t>(sport >> 8);
+  p[41] = static_cast<std::uint8_t>(sport);
+  p[42] = static_cast<std::uint8_t>(dport >> 8);
+  p[43] = static_cast<std::uint8_t>(dport);
+  p[44] = p[4];
+  p[45] = p[5];
+  for (std::size_t k = 0; k < payload; ++k) {
+    p[kIpv6UdpHeaders + k] = static_cast<std::uint8_t>(seed * 13 + k);
+  }
+  std::uint8_t pseudo[8] = {
+      0, 0, static_cast<std::uint8_t>(udp_length >> 8), static_cast<std::uint8_t>(udp_length), 0, 0,
+      0, 17};
+  std::uint32_t sum = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
+  sum = wire::ones_complement_sum(pseudo, sum);
+  sum = wire::ones_complement_sum(wire::Bytes(p).subspan(40), sum);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  std::uint16_t check = static_cast<std::uint16_t>(~sum);
+  if (check == 0) check = 0xffff;
+  p[46] = static_cast<std::uint8_t>(check >> 8);
+  p[47] = static_cast<std::uint8_t>(check);
+  return p;
+}
+
+TEST(UdpCoalesce, CoalescableOnlyForPlainCorrectUdp) {
+  Packet p = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  EXPECT_EQ(coalescable_udp_payload(p), 100U);
+  Packet bad = p;
+  bad[60] ^= 1;  // payload corrupted: the checksum no longer matches
+  EXPECT_EQ(coalescable_udp_payload(bad), 0U);
+  Packet zero = p;
+  zero[46] = zero[47] = 0;  // no checksum
+  EXPECT_EQ(coalescable_udp_payload(zero), 0U);
+  Packet tcp = p;
+  tcp[6] = 6;
+  EXPECT_EQ(coalescable_udp_payload(tcp), 0U);
+  Packet v4 = p;
+  v4[0] = 0x45;
+  EXPECT_EQ(coalescable_udp_payload(v4), 0U);
+  Packet longer = p;
+  longer.push_back(0);  // read length disagrees with the headers
+  EXPECT_EQ(coalescable_udp_payload(longer), 0U);
+  EXPECT_EQ(coalescable_udp_payload(udp_packet(kRemote, kTeredo, 1, 2, 0, 1)), 0U);  // empty
+  EXPECT_EQ(coalescable_udp_payload(wire::Bytes(p).first(40)), 0U);
+}
+
+TEST(UdpCoalesce, SameFlowComparesAddressesPortsAndHeaderFields) {
+  const Packet a = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  EXPECT_TRUE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2000, 50, 2)));
+  EXPECT_FALSE(same_udp_flow(a, udp_packet(kOther, kTeredo, 1000, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kOther, 1000, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1001, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2001, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1, 63)));
+  Packet label = a;
+  label[3] = 1;  // flow label
+  EXPECT_FALSE(same_udp_flow(a, label));
+  Packet tclass = a;
+  tclass[1] = 0x10;  // traffic class
+  EXPECT_FALSE(same_udp_flow(a, tclass));
+}
+
+TEST(UdpCoalesce, GsoHeadHoldsTheWholeLengthAndThePseudoHeaderSum) {
+  Packet p = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  const Packet original = p;
+  const UdpHeadBackup b = make_udp_gso_head(p, 1000);
+  EXPECT_EQ((p[4] << 8) | p[5], 1008);
+  EXPECT_EQ((p[44] << 8) | p[45], 1008);
+  // The pseudo-header sum, folded, not inverted: src + dst + length + 17.
+  std::uint8_t pseudo[8] = {0, 0, 1008 >> 8, 1008 & 0xff, 0, 0, 0, 17};
+  std::uint32_t sum = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
+  sum = wire::ones_complement_sum(pseudo, sum);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  EXPECT_EQ((p[46] << 8) | p[47], static_cast<int>(sum));
+  restore_udp_head(p, b);
+  EXPECT_EQ(p, original);
+}
+
+// Brings the TUN up with our Teredo address (local once its RTN_LOCAL route exists) and
+// 2001::/32 through it.
+std::string configure(Netlink& nl, TunDevice& tun) {
+  const unsigned idx = tun.ifindex();
+  CHILD_OK(nl.set_mtu(idx, 1280));
+  CHILD_OK(nl.set_link_up(idx));
+  CHILD_OK(nl.add_address(idx, {kTeredo, 32}, {.no_dad = true, .no_prefix_route = true}));
+  CHILD_OK(nl.add_route({.destination = {v6("2001::"), 32}, .ifindex = idx, .metric = 1024}));
+  for (int tries = 0;; ++tries) {
+    auto routes = nl.ipv6_routes();
+    CHILD_OK(routes);
+    if (std::any_of(routes->begin(), routes->end(), [](const Ipv6Route& r) {
+          return r.type == RTN_LOCAL && r.destination == Ipv6Prefix{kTeredo, 128};
+        })) {
+      break;
+    }
+    CHILD_CHECK(tries < 5000, "the Teredo address never became local");
+    usleep(1000);
+  }
+  return {};
+}
+
+// Coalesces `packets` (one flow) into one write_udp_gso() call.
+std::string write_coalesced(TunDevice& tun, std::vector<Packet>& packets) {
+  const std::size_t segment = coalescable_udp_payload(packets[0]);
+  CHILD_CHECK(segment != 0, "first packet not coalescable");
+  std::size_t total = 0;
+  std::vector<wire::Bytes> parts;
+  for (auto& p : packets) {
+    const std::size_t len = coalescable_udp_payload(p);
+    CHILD_CHECK(len != 0 && len <= segment && same_udp_flow(packets[0], p), "not one run");
+    total += len;
+  }
+  std::size_t bytes = packets[0].size();
+  Packet& head = packets[0];
+  (void)make_udp_gso_head(head, total);
+  parts.emplace_back(head);
+  for (std::size_t i = 1; i < packets.size(); ++i) {
+    parts.push_back(wire::Bytes(packets[i]).subspan(kIpv6UdpHeaders));
+    bytes += parts.back().size();
+  }
+  const IoResult r = tun.write_udp_gso(parts, static_cast<std::uint16_t>(segment));
+  CHILD_CHECK(r.ok(), "write_udp_gso: " + std::string(std::strerror(r.error)));
+  CHILD_CHECK(r.count == bytes, "wrote " + std::to_string(r.count));
+  return {};
+}
+
+TEST(TunOffload, OneGsoWriteArrivesAsSeparateDatagrams) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
+    CHILD_OK(tun);
+    CHILD_CHECK(tun->vnet_hdr(), "vnet_hdr");
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+
+    UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    CHILD_CHECK(s.valid(), "socket");
+    sockaddr_in6 local{};
+    local.sin6_family = AF_INET6;
+    local.sin6_port = htons(4000);
+    std::memcpy(&local.sin6_addr, kTeredo.bytes.data(), 16);
+    CHILD_CHECK(bind(s.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0, "bind");
+
+    // 20 datagrams of 1000 bytes and a shorter last one, then a run of 64 small ones.
+    std::vector<Packet> big;
+    for (std::size_t i = 0; i < 20; ++i)
+      big.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 1000, i));
+    big.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 321, 20));
+    std::vector<Packet> small;
+    for (std::size_t i = 0; i < 64; ++i)
+      small.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 64, 100 + i));
+    std::vector<Packet> expected = big;
+    expected.insert(expected.end(), small.begin(), small.end());
+    if (auto e = write_coalesced(*tun, big); !e.empty()) return e;
+    if (auto e = write_coalesced(*tun, small); !e.empty()) return e;
+
+    std::vector<std::uint8_t> buf(65536);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      pollfd p{s.get(), POLLIN, 0};
+      CHILD_CHECK(poll(&p, 1, 5000) == 1, "datagram " + std::to_string(i) + " never arrived");
+      sockaddr_in6 from{};
+      socklen_t len = sizeof from;
+      const ssize_t n =
+          recvfrom(s.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      CHILD_CHECK(n >= 0, "recvfrom");
+      const Packet& want = expected[i];
+      CHILD_CHECK(static_cast<std::size_t>(n) == want.size() - kIpv6UdpHeaders,
+                  "datagram " + std::to_string(i) + " length " + std::to_string(n));
+      CHILD_CHECK(std::equal(want.begin() + kIpv6UdpHeaders, want.end(), buf.begin()),
+                  "datagram " + std::to_string(i) + " payload");
+      CHILD_CHECK(ntohs(from.sin6_port) == 5000 &&
+                      std::memcmp(&from.sin6_addr, kRemote.bytes.data(), 16) == 0,
+                  "source");
+    }
+    CHILD_CHECK(recv(s.get(), buf.data(), buf.size(), 0) < 0, "more datagrams than written");
+    return {};
+  });
+}
+
+// Forwarded back out of the TUN (no offloads towards us), the super-packet is cut by the
+// kernel: what we read is each original packet with the hop limit one lower, checksum and
+// all.
+TEST(TunOffload, ForwardedSuperPacketIsCutIntoTheOriginalPackets) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
+    CHILD_OK(tun);
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    CHILD_OK(set_ipv6_forwarding(true));
+
+    std::vector<Packet> run;
+    for (std::size_t i = 0; i < 9; ++i)
+      run.push_back(udp_packet(kRemote, kOther, 7000, 7001, 1200, i));
+    run.push_back(udp_packet(kRemote, kOther, 7000, 7001, 17, 9));
+    std::vector<Packet> expected = run;
+    for (auto& p : expected) {
+      p[7] = 63;  // forwarded once
+    }
+    if (auto e = write_coalesced(*tun, run); !e.empty()) return e;
+
+    std::vector<std::uint8_t> buf(65536);
+    std::size_t got = 0;
+    for (int tries = 0; got < expected.size() && tries < 200; ++tries) {
+      pollfd p{tun->fd(), POLLIN, 0};
+      CHILD_CHECK(poll(&p, 1, 5000) == 1, "packet " + std::to_string(got) + " never came back");
+      const IoResult r = tun->read(buf);
+      CHILD_CHECK(r.ok(), "read");
+      const Packet pkt(buf.begin(), buf.begin() + static_cast<long>(r.count));
+      if (pkt.size() < 48 || pkt[6] != 17) continue;  // the kernel's own RS/MLD, a redirect...
+      // The checksum the kernel wrote is the original one (the hop limit is not covered).
+      CHILD_CHECK(pkt == expected[got], "packet " + std::to_string(got) + " differs (length " +
+                                            std::to_string(pkt.size()) + ")");
+      ++got;
+    }
+    CHILD_CHECK(got == expected.size(), "only " + std::to_string(got) + " packets");
+    return {};
+  });
+}
+
+// Everything else still passes with a vnet header: an ICMPv6 echo written into the TUN is
+// answered, and the answer is read without the header.
+TEST(TunOffload, OtherPacketsPassWithAZeroHeader) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
+    CHILD_OK(tun);
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    Packet p = {0x60, 0, 0, 0, 0, 0, 58, 64};
+    p.insert(p.end(), kRemote.bytes.begin(), kRemote.bytes.end());
+    p.insert(p.end(), kTeredo.bytes.begin(), kTeredo.bytes.end());
+    test::append(p, {128, 0, 0, 0, 0x12, 0x34, 0x00, 0x01, 'p', 'i', 'n', 'g'});
+    test::fix_icmpv6(p);
+    const IoResult w = tun->write(p);
+    CHILD_CHECK(w.ok() && w.count == p.size(), "write");
+    // A single UDP packet written plainly is delivered too.
+    UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in6 local{};
+    local.sin6_family = AF_INET6;
+    local.sin6_port = htons(4001);
+    std::memcpy(&local.sin6_addr, kTeredo.bytes.data(), 16);
+    CHILD_CHECK(bind(s.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0, "bind");
+    const Packet u = udp_packet(kRemote, kTeredo, 9, 4001, 30, 3);
+    CHILD_CHECK(tun->write(u).ok(), "write udp");
+
+    std::vector<std::uint8_t> buf(65536);
+    bool reply = false;
+    for (int tries = 0; !reply && tries < 50; ++tries) {
+      pollfd pf{tun->fd(), POLLIN, 0};
+      CHILD_CHECK(poll(&pf, 1, 5000) == 1, "no echo reply");
+      const IoResult r = tun->read(buf);
+      CHILD_CHECK(r.ok() && r.count >= 40 && (buf[0] >> 4) == 6, "read: not an IPv6 packet");
+      reply = r.count >= 48 && buf[6] == 58 && buf[40] == 129 && buf[44] == 0x12;
+    }
+    CHILD_CHECK(reply, "no echo reply");
+    pollfd ps{s.get(), POLLIN, 0};
+    CHILD_CHECK(poll(&ps, 1, 5000) == 1, "no UDP datagram");
+    CHILD_CHECK(recv(s.get(), buf.data(), buf.size(), 0) == 30, "UDP payload length");
+    return {};
+  });
+}
+
+}  // namespace
+}  // namespace shipworm::os
