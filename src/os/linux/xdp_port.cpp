@@ -274,6 +274,7 @@ Result<XdpPort> XdpPort::open(const XdpPortOptions& options) {
     }
     xsk_ring_prod__submit(&queue.fill, rx_frames);
     queue.tx_free.reserve(tx_frames);
+    queue.fill_pending.reserve(rx_frames);
     for (std::uint32_t i = options.frames_per_queue; i > rx_frames; --i) {
       queue.tx_free.push_back(std::uint64_t{i - 1} * kFrameSize);
     }

@@ -82,7 +82,7 @@ class XdpPort {
     std::uint64_t rx_frames = 0;       // frames handed to on_frame
     std::uint64_t rx_wakeups = 0;      // recvfrom() calls asking the kernel to refill
     std::uint64_t tx_frames = 0;       // frames committed and handed to the kernel
-    std::uint64_t tx_no_frame = 0;     // tx_acquire() found every TX frame in flight
+    std::uint64_t tx_no_frame = 0;     // tx_acquire() found every TX frame (or ring slot) in use
     std::uint64_t tx_wakeups = 0;      // sendto() calls kicking the kernel to transmit
     std::uint64_t tx_kick_errors = 0;  // sendto() failures other than "busy, retry later"
     std::uint64_t tx_completed = 0;    // TX frames the kernel gave back (sent or dropped)
@@ -156,7 +156,11 @@ class XdpPort {
     std::size_t area_size = 0;
     int fd = -1;
     std::vector<std::uint64_t> tx_free;  // free TX frame addresses (capacity fixed at open)
-    std::uint32_t tx_pending = 0;        // committed, not yet submitted to the TX ring
+    // RX frames handled but not yet back in the fill ring (capacity fixed at open): the
+    // kernel publishes its fill-ring consumer index lazily, so right after a burst the ring
+    // may look fuller than it is.
+    std::vector<std::uint64_t> fill_pending;
+    std::uint32_t tx_pending = 0;  // committed, not yet submitted to the TX ring
     Counters counters;
 
     Queue() = default;
@@ -175,6 +179,20 @@ class XdpPort {
     }
   }
   static void reap_completions(Queue& queue);
+  // Gives fill_pending back to the fill ring, as much as it has room for now.
+  static void refill(Queue& queue) {
+    const auto pending = static_cast<std::uint32_t>(queue.fill_pending.size());
+    if (pending == 0) return;
+    std::uint32_t room = xsk_prod_nb_free(&queue.fill, pending);
+    if (room > pending) room = pending;
+    std::uint32_t at = 0;
+    if (room == 0 || xsk_ring_prod__reserve(&queue.fill, room, &at) != room) return;
+    for (std::uint32_t i = 0; i < room; ++i) {
+      *xsk_ring_prod__fill_addr(&queue.fill, at + i) = queue.fill_pending[pending - 1 - i];
+    }
+    xsk_ring_prod__submit(&queue.fill, room);
+    queue.fill_pending.resize(pending - room);
+  }
 
   std::string interface_;
   unsigned ifindex_ = 0;
@@ -194,20 +212,18 @@ std::size_t XdpPort::receive(std::size_t q, std::size_t max, F&& on_frame) {
   std::uint32_t rx_at = 0;
   const std::uint32_t n = xsk_ring_cons__peek(&queue.rx, want, &rx_at);
   if (n == 0) {
+    refill(queue);
     kick_fill(queue);
     return 0;
   }
-  // The fill ring has a slot for every RX frame, so there is room for the n we hold.
-  std::uint32_t fill_at = 0;
-  if (xsk_ring_prod__reserve(&queue.fill, n, &fill_at) != n) std::abort();  // a bug
   for (std::uint32_t i = 0; i < n; ++i) {
     const xdp_desc* d = xsk_ring_cons__rx_desc(&queue.rx, rx_at + i);
     const std::uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
     on_frame(wire::Bytes(queue.area + addr, d->len));
-    *xsk_ring_prod__fill_addr(&queue.fill, fill_at + i) = addr & ~std::uint64_t{kFrameSize - 1};
+    queue.fill_pending.push_back(addr & ~std::uint64_t{kFrameSize - 1});  // never beyond capacity
   }
-  xsk_ring_prod__submit(&queue.fill, n);
   xsk_ring_cons__release(&queue.rx, n);
+  refill(queue);
   queue.counters.rx_frames += n;
   kick_fill(queue);
   return n;
@@ -216,7 +232,9 @@ std::size_t XdpPort::receive(std::size_t q, std::size_t max, F&& on_frame) {
 inline wire::MutableBytes XdpPort::tx_acquire(std::size_t q) {
   Queue& queue = *queues_[q];
   if (queue.tx_free.empty()) reap_completions(queue);
-  if (queue.tx_free.empty()) {
+  // The kernel publishes its TX-ring consumer index lazily, so a free frame does not
+  // always mean a free ring slot: lend a frame only when its slot is there too.
+  if (queue.tx_free.empty() || xsk_prod_nb_free(&queue.tx, 1) < 1) {
     ++queue.counters.tx_no_frame;
     return {};
   }
@@ -226,7 +244,7 @@ inline wire::MutableBytes XdpPort::tx_acquire(std::size_t q) {
 inline void XdpPort::tx_commit(std::size_t q, std::size_t length) {
   Queue& queue = *queues_[q];
   if (queue.tx_free.empty() || length > kFrameSize) std::abort();  // a bug in the caller
-  // The TX ring has a slot for every TX frame, so a free frame means a free slot.
+  // tx_acquire() saw a free slot, and nothing else reserves one in between.
   std::uint32_t at = 0;
   if (xsk_ring_prod__reserve(&queue.tx, 1, &at) != 1) std::abort();
   xdp_desc* d = xsk_ring_prod__tx_desc(&queue.tx, at);
