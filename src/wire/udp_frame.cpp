@@ -45,7 +45,7 @@ MacAddress load_mac(Bytes b, std::size_t at) {
 
 }  // namespace
 
-Parsed<UdpFrame> parse_udp_frame(Bytes frame) {
+Parsed<UdpFrame> parse_udp_frame(Bytes frame, UdpFrameChecks checks) {
   if (frame.size() < kEthernetHeaderLength) return DropReason::kEthernetTruncated;
   const std::uint16_t ether_type = load_u16(frame, 12);
   if (ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinQ) {
@@ -83,9 +83,11 @@ Parsed<UdpFrame> parse_udp_frame(Bytes frame) {
   f.ttl = ip[8];
   f.source = {Ipv4Address{load_u32(ip, 12)}, load_u16(udp, 0)};
   f.destination = {Ipv4Address{load_u32(ip, 16)}, load_u16(udp, 2)};
-  if (load_u16(udp, 6) != 0 &&
-      fold(ones_complement_sum(
-          udp, pseudo_header_sum(f.source.address, f.destination.address, udp.size()))) != 0xffff) {
+  const std::uint16_t field = load_u16(udp, 6);
+  const std::uint32_t pseudo =
+      pseudo_header_sum(f.source.address, f.destination.address, udp.size());
+  const bool offload_pending = checks.accept_offload_pending && field == fold(pseudo);
+  if (field != 0 && !offload_pending && fold(ones_complement_sum(udp, pseudo)) != 0xffff) {
     return DropReason::kUdpBadChecksum;
   }
   f.payload = udp.subspan(kUdpHeaderLength);

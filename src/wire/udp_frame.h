@@ -60,7 +60,16 @@ struct UdpFrame {
 // in IPv4 means the sender computed none.
 // Addresses are not judged here (broadcast, multicast, martians): that is the engine's
 // policy (is_global_unicast), which counts it under its own reasons.
-Parsed<UdpFrame> parse_udp_frame(Bytes frame);
+struct UdpFrameChecks {
+  // A sender on the same host (veth, a container, a VM's virtio) hands its frames over with
+  // checksum offload still pending: the UDP checksum field holds only the folded
+  // pseudo-header sum, which the NIC would have completed. XDP runs before the kernel
+  // would mark such a frame CHECKSUM_PARTIAL, so it cannot tell. Accepting that exact
+  // value is no weaker than accepting 0 ("no checksum", which IPv4 allows anyway): the
+  // checksum guards against corruption, not against senders.
+  bool accept_offload_pending = false;
+};
+Parsed<UdpFrame> parse_udp_frame(Bytes frame, UdpFrameChecks checks = {});
 
 // Builds a whole frame into `out`: Ethernet, a 20-byte IPv4 header (TTL 64, DF clear, the
 // given Identification, header checksum) and UDP with its checksum (0xFFFF if it computes to

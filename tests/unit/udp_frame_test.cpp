@@ -272,6 +272,39 @@ TEST(UdpFrame, Rfc768_ZeroChecksumMeansNone) {
   EXPECT_EQ(p->payload[3], 'p' ^ 0xff);
 }
 
+// What a local sender's pending checksum offload leaves in the field: the folded RFC 768
+// pseudo-header sum (source, destination, protocol 17, UDP length), computed here from the
+// frame's bytes.
+std::uint16_t offload_pending_field(const std::vector<std::uint8_t>& f) {
+  std::uint32_t sum = 17U + load_u16(f, 38);
+  for (std::size_t at = 26; at < 34; at += 2) sum += load_u16(f, at);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
+TEST(UdpFrame, OffloadPendingChecksumIsDroppedByDefault) {
+  auto f = valid_frame();
+  ASSERT_NE(load_u16(f, 40), offload_pending_field(f));
+  store_u16(f, 40, offload_pending_field(f));
+  EXPECT_EQ(reason_of(f), DropReason::kUdpBadChecksum);
+}
+
+TEST(UdpFrame, OffloadPendingChecksumIsAcceptedWhenAskedFor) {
+  auto f = valid_frame();
+  store_u16(f, 40, offload_pending_field(f));
+  auto p = parse_udp_frame(f, {.accept_offload_pending = true});
+  ASSERT_TRUE(p.ok()) << to_string(p.reason());
+  EXPECT_EQ(to_hex(p->payload), to_hex(bytes_of("shipworm")));
+  // Only that exact value: any other wrong checksum is still a drop.
+  store_u16(f, 40, static_cast<std::uint16_t>(offload_pending_field(f) ^ 0x0101));
+  auto q = parse_udp_frame(f, {.accept_offload_pending = true});
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.reason(), DropReason::kUdpBadChecksum);
+  // And a correct checksum still passes with the option on.
+  auto good = valid_frame();
+  EXPECT_TRUE(parse_udp_frame(good, {.accept_offload_pending = true}).ok());
+}
+
 TEST(UdpFrame, Rfc768_ChecksumIsVerified) {
   // Every single-bit error in the UDP header or payload, and in the addresses the
   // pseudo-header covers (with the IPv4 header checksum repaired), is caught.
