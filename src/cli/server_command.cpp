@@ -9,7 +9,7 @@ namespace shipworm::cli {
 Command add_server_command(CLI::App& root) {
   struct Options {
     std::string config;
-    std::string bind, bind2, prefix, mtu, max_icmp, rate_rs, rate_fwd, log_level;
+    std::string bind, bind2, prefix, mtu, max_icmp, rate_rs, rate_fwd, log_level, xdp;
   };
   auto o = std::make_shared<Options>();
   CLI::App* app = root.add_subcommand(
@@ -31,6 +31,8 @@ Command add_server_command(CLI::App& root) {
   app->add_option("--rate-limit-forward", o->rate_fwd,
                   "Packets forwarded per second per source IPv4 (RateLimitForward)");
   app->add_option("--log-level", o->log_level, "error, warning, notice, info or debug (LogLevel)");
+  app->add_option("--xdp", o->xdp,
+                  "Answer on this interface through AF_XDP, or none (XdpInterface; default none)");
 
   return Command{
       app, [o]() {
@@ -45,6 +47,7 @@ Command add_server_command(CLI::App& root) {
             {&o->rate_rs, {"RateLimitRs", "--rate-limit-rs"}},
             {&o->rate_fwd, {"RateLimitForward", "--rate-limit-forward"}},
             {&o->log_level, {"LogLevel", "--log-level"}},
+            {&o->xdp, {"XdpInterface", "--xdp"}},
         };
         for (const auto& [value, names] : flags) {
           if (!value->empty()) run.overrides.push_back({names.first, *value, names.second});

@@ -53,6 +53,7 @@ struct Values {
   std::optional<ServerName> server2;
   std::vector<ServerName> fallback;
   std::optional<std::string> interface_name;
+  std::optional<std::string> xdp_interface;  // "" = none
   std::optional<wire::Ipv4Address> bind_address;
   std::optional<std::uint16_t> bind_port;
   std::optional<std::uint32_t> mtu;
@@ -100,6 +101,11 @@ std::optional<Problem> store(std::optional<T>& slot, Parsed<U> p) {
 std::optional<Problem> store_number(std::optional<std::uint32_t>& slot, std::string_view text,
                                     std::uint64_t min, std::uint64_t max) {
   return store(slot, cv::unsigned_in_range(text, min, max));
+}
+
+Parsed<std::string> interface_or_none(std::string_view text) {
+  if (cv::iequals(text, "none")) return std::string();
+  return cv::interface_name(text);
 }
 
 Parsed<std::string> path_or_none(std::string_view text) {
@@ -219,6 +225,9 @@ const std::array kSpecs{
       if (s == "3544") return Problem{"3544 is the Teredo port itself"};
       return store_number(v.filtering_probe_port, s, 0, 65535);
     }},
+  Spec{"XdpInterface", kServer, false,
+    "none, or the interface (1 to 15 bytes) that carries the server's addresses",
+    +[](Values& v, std::string_view s) { return store(v.xdp_interface, interface_or_none(s)); }},
   Spec{"MaxIcmpPayload", kServer, false, "0..65467 bytes (default 88, as Miredo)",
     +[](Values& v, std::string_view s) {
       return store_number(v.max_icmp_payload, s, 0, kMaxMtu - wire::kIpv6HeaderSize);
@@ -658,6 +667,7 @@ class Builder {
         values_.filtering_probe_port.value_or(kDefaultFilteringProbePort));
     c.max_icmp_payload = values_.max_icmp_payload.value_or(kDefaultMaxIcmpPayload);
     c.secure_qualification_file = values_.secure_qualification.value_or("");
+    c.xdp_interface = values_.xdp_interface.value_or("");
     return c;
   }
 

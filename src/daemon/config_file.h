@@ -150,6 +150,9 @@ struct ServerConfig {
   // shipworm's filtering probe (netcheck): 0 = off. See docs/configuration.md.
   std::uint16_t filtering_probe_port = kDefaultFilteringProbePort;
   std::string secure_qualification_file;
+  // XdpInterface: receive and answer on this interface through AF_XDP (docs/os-linux.md,
+  // "AF_XDP fast path"); empty = the kernel's UDP sockets only.
+  std::string xdp_interface;
 };
 
 struct Config {

@@ -119,6 +119,7 @@ std::vector<std::string> effective_settings(const Config& config) {
     add(out, "MaxIcmpPayload", std::to_string(s->max_icmp_payload));
     add(out, "FilteringProbePort", std::to_string(s->filtering_probe_port));
     add_path(out, "SecureQualification", s->secure_qualification_file);
+    add(out, "XdpInterface", s->xdp_interface.empty() ? std::string("none") : s->xdp_interface);
     add_common(out, s->common);
   }
   return out;

@@ -17,7 +17,9 @@
 #include "os/linux/raw_ipv6_socket.h"
 #include "os/linux/sd_notify.h"
 #include "os/linux/udp_socket.h"
+#include "os/linux/xdp_port.h"
 #include "wire/teredo_address.h"
+#include "wire/udp_frame.h"
 
 namespace shipworm::daemon {
 namespace {
@@ -64,6 +66,7 @@ class ServerDaemon {
   // Opens the sockets for `config` and swaps them in; on failure nothing changes.
   bool apply(const ServerConfig& config) {
     std::array<std::optional<os::UdpSocket>, 2> socks;
+    const bool at_start = !engine_;
     const bool same_addresses =
         engine_ && config.primary == config_.primary && config.secondary == config_.secondary;
     if (!same_addresses) {
@@ -129,7 +132,7 @@ class ServerDaemon {
                   wire::kTeredoPort, config.secondary.to_string(), wire::kTeredoPort,
                   wire::teredo_prefix(config.primary, config.prefix).to_string(), config.mtu);
     }
-    return true;
+    return apply_xdp(config, same_addresses, at_start);
   }
 
   void reload() {
@@ -148,25 +151,24 @@ class ServerDaemon {
 
   void log_counters() const {
     const auto& c = engine_->counters();
+    const auto d = drops();
     log_.notice(
         "datagrams {}, RS {}, RA {}, forwarded to Teredo {}, to IPv6 {}, echo {}, "
         "dropped {}",
         c.datagrams, c.rs_received, c.ra_sent, c.forwarded_teredo, c.forwarded_native,
-        c.echo_replies, c.total_dropped() + truncated_ + send_failures_);
-    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i] != 0) {
-        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
-                    c.malformed[i]);
-      }
+        c.echo_replies, total(d));
+    for (const auto& [name, n] : d) log_.notice("  dropped {}: {}", name, n);
+    if (xdp_) {
+      const auto x = xdp_->total_counters();
+      log_.notice("  AF_XDP on {}: frames in {}, frames out {}, answers sent by the kernel {}",
+                  xdp_->interface(), x.rx_frames, x.tx_frames, xdp_tx_fallbacks_);
     }
-    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i] != 0) {
-        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ServerDrop>(i)),
-                    c.dropped[i]);
-      }
-    }
-    if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
-    if (send_failures_ != 0) log_.notice("  send failures: {}", send_failures_);
+  }
+
+  static std::uint64_t total(const std::vector<std::pair<std::string_view, std::uint64_t>>& d) {
+    std::uint64_t n = 0;
+    for (const auto& e : d) n += e.second;
+    return n;
   }
 
   // Drop counters by name, the codec reasons and the server's own, only the non-zero ones.
@@ -174,8 +176,10 @@ class ServerDaemon {
     std::vector<std::pair<std::string_view, std::uint64_t>> out;
     const auto& c = engine_->counters();
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i])
-        out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
+      // Frames the AF_XDP path refused count under the same codec reasons.
+      const std::uint64_t n =
+          c.malformed[i] + (i < frame_malformed_.size() ? frame_malformed_[i] : 0);
+      if (n) out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), n);
     }
     for (std::size_t i = 0; i < c.dropped.size(); ++i) {
       if (c.dropped[i])
@@ -209,10 +213,20 @@ class ServerDaemon {
                      {"forwarded_teredo", c.forwarded_teredo},
                      {"forwarded_native", c.forwarded_native},
                      {"echo_replies", c.echo_replies},
-                     {"dropped", c.total_dropped() + truncated_ + send_failures_}};
+                     {"dropped", total(drops())}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
     for (const auto& [name, n] : drops()) d[std::string(name)] = n;
     j["drops"] = d;
+    if (xdp_) {
+      const auto x = xdp_->total_counters();
+      j["xdp"] = {{"interface", xdp_->interface()},
+                  {"queues", xdp_->queues()},
+                  {"attach_mode", xdp_->attach_mode()},
+                  {"copy_mode", xdp_->copy_mode()},
+                  {"frames_in", x.rx_frames},
+                  {"frames_out", x.tx_frames},
+                  {"answers_by_kernel", xdp_tx_fallbacks_}};
+    }
     return j.dump(2) + "\n";
   }
 
@@ -245,6 +259,14 @@ class ServerDaemon {
                  T::kCounter,
                  "Echo requests answered by the server",
                  {{{}, static_cast<double>(c.echo_replies)}}});
+    if (xdp_) {
+      const auto x = xdp_->total_counters();
+      f.push_back({"shipworm_xdp_frames",
+                   T::kCounter,
+                   "Frames through the AF_XDP fast path (XdpInterface), by direction",
+                   {{{{"direction", "in"}}, static_cast<double>(x.rx_frames)},
+                    {{{"direction", "out"}}, static_cast<double>(x.tx_frames)}}});
+    }
     MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams dropped, by reason", {}};
     for (const auto& [name, n] : drops()) {
       drop.samples.push_back({{{"reason", std::string(name)}}, static_cast<double>(n)});
@@ -295,24 +317,122 @@ class ServerDaemon {
           ++truncated_;
           continue;
         }
-        const ServerOutput out = engine_->on_datagram(
-            now, {d.peer, socks_[i]->local_endpoint().address, rx_.payload(k)});
-        if (out.kind == ServerOutput::Kind::kUdp) {
-          const std::size_t j = out.from == config_.primary ? 0 : 1;
-          if (tx_[j].full()) flush(j);
-          if (!tx_[j].push(out.to, out.payload)) ++send_failures_;
-          if (out.also_from_port != 0 && probe_) {
-            if (tx_[2].full()) flush(2);
-            if (!tx_[2].push(out.to, out.payload)) ++send_failures_;
-          }
-        } else if (out.kind == ServerOutput::Kind::kIpv6) {
-          if (!raw_->send(out.payload).ok()) ++send_failures_;
-        }
+        send_output(engine_->on_datagram(
+            now, {d.peer, socks_[i]->local_endpoint().address, rx_.payload(k)}));
       }
       flush(0);
       flush(1);
       flush(2);
       if (rx_.size() < rx_.capacity()) break;
+    }
+  }
+
+  // The AF_XDP fast path (XdpInterface): opened at start, while the process still has the
+  // privileges it needs. Its program captures the addresses it was opened with, so when a
+  // reload changes them the old port is closed (the kernel's sockets serve everything) and
+  // a new one is tried, which fails once privileges are gone: the server then runs on the
+  // kernel's path until it is restarted, and says so.
+  bool apply_xdp(const ServerConfig& config, bool same_addresses, bool at_start) {
+    if (xdp_ && config.xdp_interface == xdp_->interface() && same_addresses) return true;
+    if (xdp_) {
+      for (std::size_t q = 0; q < xdp_->queues(); ++q) (void)loop_.remove(xdp_->fd(q));
+      xdp_.reset();
+    }
+    if (config.xdp_interface.empty()) return true;
+    os::XdpPortOptions o;
+    o.interface = config.xdp_interface;
+    o.addresses = {config.primary, config.secondary};
+    o.port = wire::kTeredoPort;
+    o.frames_per_queue = kXdpFramesPerQueue;
+    auto port = os::XdpPort::open(o);
+    if (!port) {
+      if (at_start) {
+        log_.error("XdpInterface {}: {}", config.xdp_interface, port.error().message());
+        return false;
+      }
+      log_.warning("XdpInterface {}: {}; serving through the kernel's sockets only until a restart",
+                   config.xdp_interface, port.error().message());
+      return true;
+    }
+    xdp_.emplace(std::move(port.value()));
+    for (std::size_t q = 0; q < xdp_->queues(); ++q) {
+      if (const auto st = loop_.add(xdp_->fd(q), [this, q] { on_xdp_readable(q); }); !st) {
+        log_.error("{}", st.error().message());
+        return false;
+      }
+    }
+    log_.notice("AF_XDP fast path on {}: {} queue(s), {} mode, {}", xdp_->interface(),
+                xdp_->queues(), xdp_->attach_mode(), xdp_->copy_mode());
+    return true;
+  }
+
+  void on_xdp_readable(std::size_t q) {
+    const auto now = os::EventLoop::now();
+    // Bounded work per wakeup, as for the sockets.
+    for (int round = 0; round < 4; ++round) {
+      const std::size_t n = xdp_->receive(q, os::XdpPort::kMaxBatch,
+                                          [&](wire::Bytes frame) { on_frame(q, now, frame); });
+      xdp_->flush(q);
+      flush(0);
+      flush(1);
+      flush(2);
+      if (n < os::XdpPort::kMaxBatch) break;
+    }
+  }
+
+  // One frame from the XDP program: checked like the kernel would (wire/udp_frame.h), then
+  // the same engine as the socket path. An answer to the frame's own source (an RA) leaves
+  // as a frame to the MAC address the request came from; anything else (forwarding to a
+  // third party, the filtering probe's second answer, IPv6) takes the kernel's path.
+  void on_frame(std::size_t q, os::EventLoop::TimePoint now, wire::Bytes frame) {
+    // Frames from a sender on this host (veth, containers) carry a pending-offload UDP
+    // checksum; the kernel's socket path accepts those too (wire/udp_frame.h).
+    const auto f = wire::parse_udp_frame(frame, {.accept_offload_pending = true});
+    if (!f) {
+      ++frame_malformed_[static_cast<std::size_t>(f.reason())];
+      return;
+    }
+    const ServerOutput out =
+        engine_->on_datagram(now, {f->source, f->destination.address, f->payload});
+    if (out.kind == ServerOutput::Kind::kUdp && out.to == f->source && send_frame(q, *f, out)) {
+      if (out.also_from_port != 0 && probe_) {
+        if (tx_[2].full()) flush(2);
+        if (!tx_[2].push(out.to, out.payload)) ++send_failures_;
+      }
+      return;
+    }
+    send_output(out);
+  }
+
+  bool send_frame(std::size_t q, const wire::UdpFrame& request, const ServerOutput& out) {
+    const wire::MutableBytes buf = xdp_->tx_acquire(q);
+    if (buf.size() < wire::kUdpFrameHeaderLength + out.payload.size()) {
+      ++xdp_tx_fallbacks_;  // every TX frame in flight: the kernel's path instead
+      return false;
+    }
+    std::memcpy(buf.data() + wire::kUdpFrameHeaderLength, out.payload.data(), out.payload.size());
+    wire::MacAddress own;
+    own.bytes = xdp_->mac();
+    const std::size_t n =
+        wire::build_udp_frame_headers(buf, request.source_mac, own, {out.from, wire::kTeredoPort},
+                                      out.to, ++ip_id_, out.payload.size());
+    xdp_->tx_commit(q, n);
+    return true;
+  }
+
+  // The engine's answer through the kernel: UDP from the address it names (and the
+  // filtering probe's port), or IPv6 through the raw socket.
+  void send_output(const ServerOutput& out) {
+    if (out.kind == ServerOutput::Kind::kUdp) {
+      const std::size_t j = out.from == config_.primary ? 0 : 1;
+      if (tx_[j].full()) flush(j);
+      if (!tx_[j].push(out.to, out.payload)) ++send_failures_;
+      if (out.also_from_port != 0 && probe_) {
+        if (tx_[2].full()) flush(2);
+        if (!tx_[2].push(out.to, out.payload)) ++send_failures_;
+      }
+    } else if (out.kind == ServerOutput::Kind::kIpv6) {
+      if (!raw_->send(out.payload).ok()) ++send_failures_;
     }
   }
 
@@ -350,6 +470,12 @@ class ServerDaemon {
                                        os::DatagramBatch{32, slot_size(sizing_)},
                                        os::DatagramBatch{8, slot_size(sizing_)}};
   std::optional<os::UdpSocket> probe_;
+  // 2048 frames of 2 KiB per RX queue (4 MiB): half receive, half transmit.
+  static constexpr std::uint32_t kXdpFramesPerQueue = 2048;
+  std::optional<os::XdpPort> xdp_;
+  std::array<std::uint64_t, static_cast<std::size_t>(wire::DropReason::kCount)> frame_malformed_{};
+  std::uint64_t xdp_tx_fallbacks_ = 0;  // answers sent through the kernel: no free TX frame
+  std::uint16_t ip_id_ = 0;
   std::uint64_t truncated_ = 0;
   std::uint64_t send_failures_ = 0;
   os::EventLoop::TimePoint started_ = os::EventLoop::now();

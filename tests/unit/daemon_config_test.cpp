@@ -250,6 +250,33 @@ TEST(OurDirectives, RelayAndServer) {
       << teredo_port.errors[0].to_string();
 }
 
+TEST(OurDirectives, XdpInterfaceNamesAnInterfaceOrNone) {
+  const auto on = parse_config("ServerBindAddress 198.51.100.1\nXdpInterface eth0\n", "x.conf");
+  ASSERT_TRUE(on.ok()) << ::testing::PrintToString(error_lines(on));
+  EXPECT_EQ(on.config->server()->xdp_interface, "eth0");
+  const auto off = parse_config("ServerBindAddress 198.51.100.1\nXdpInterface none\n", "x.conf");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off.config->server()->xdp_interface, "");
+  const auto unset = parse_config("ServerBindAddress 198.51.100.1\n", "x.conf");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset.config->server()->xdp_interface, "");
+  for (const char* bad : {"XdpInterface a-name-longer-than-15", "XdpInterface a/b"}) {
+    const auto r =
+        parse_config(std::string("ServerBindAddress 198.51.100.1\n") + bad + "\n", "x.conf");
+    ASSERT_EQ(r.errors.size(), 1u) << bad;
+    EXPECT_NE(r.errors[0].to_string().find("x.conf:2: XdpInterface:"), std::string::npos)
+        << r.errors[0].to_string();
+  }
+  // A server directive: a client configuration refuses it.
+  const auto client = parse_config("ServerAddress 198.51.100.1\nXdpInterface eth0\n", "c.conf");
+  EXPECT_FALSE(client.ok());
+  // `check-config` shows it, and it parses back.
+  const auto lines = effective_settings(*on.config);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "XdpInterface eth0"), lines.end());
+  const auto none = effective_settings(*unset.config);
+  EXPECT_NE(std::find(none.begin(), none.end(), "XdpInterface none"), none.end());
+}
+
 TEST(OurDirectives, KnownDirectivesAreListed) {
   const auto all = known_directives();
   for (const char* d :
