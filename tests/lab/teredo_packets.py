@@ -71,10 +71,16 @@ def origin(ip, port):
         x ^ 0xFF for x in ipaddress.IPv4Address(ip).packed)
 
 
-def spoofed_udp(src, dst, payload):
+def spoofed_udp(src, dst, payload, bad_udp_checksum=False):
     """An IPv4 + UDP datagram from (ip, port) src to dst; checksums: the kernel fills the
-    IPv4 one, the UDP one is 0 (allowed over IPv4, RFC 768)."""
-    udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload
+    IPv4 one, the UDP one is 0 (allowed over IPv4, RFC 768), or a wrong non-zero one."""
+    check = 0
+    if bad_udp_checksum:
+        pseudo = (ipaddress.IPv4Address(src[0]).packed + ipaddress.IPv4Address(dst[0]).packed +
+                  struct.pack("!BBH", 0, 17, 8 + len(payload)))
+        good = csum(pseudo + struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload)
+        check = (good or 0xFFFF) ^ 0x0101
+    udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), check) + payload
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
                      ipaddress.IPv4Address(src[0]).packed, ipaddress.IPv4Address(dst[0]).packed)
     return ip + udp
@@ -92,6 +98,7 @@ def main():
     s.add_argument("--to", required=True, type=endpoint)
     s.add_argument("--spoof", type=endpoint)
     s.add_argument("--count", type=int, default=1)
+    s.add_argument("--bad-udp-checksum", action="store_true", help="with --spoof")
     s.add_argument("--bind-port", type=int, default=0, help="UDP source port (not with --spoof)")
     s.add_argument("payloads", nargs="+")
     a = ap.parse_args()
@@ -100,7 +107,7 @@ def main():
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
         for _ in range(a.count):
             for p in payloads:
-                sock.sendto(spoofed_udp(a.spoof, a.to, p), (a.to[0], 0))
+                sock.sendto(spoofed_udp(a.spoof, a.to, p, a.bad_udp_checksum), (a.to[0], 0))
     else:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("0.0.0.0", a.bind_port))

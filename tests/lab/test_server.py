@@ -9,6 +9,11 @@
                                  each other (their bubbles go through our server)
     test_server.py hostile       malformed and hostile datagrams are dropped and counted
                                  by name, and the server keeps serving
+    test_server.py --xdp ...     the same with the server's AF_XDP fast path on its eth0
+                                 (XdpInterface): the RSs arrive and the RAs leave as frames
+                                 (the status counts them), captured and checked by tshark
+                                 outside the server (its own tcpdump cannot see AF_XDP
+                                 traffic), and frames with a wrong UDP checksum are counted
 """
 import json
 import os
@@ -27,6 +32,23 @@ SRV1, SRV2 = L.SERVER_IPS
 SERVER = (SRV1, 3544)
 TOKENS = {"full-cone": "sfc", "address-restricted": "sar", "port-restricted": "spr",
           "direct": "sdi", "symmetric": "ssy", "peers": "spe", "hostile": "sho"}
+XDP_TOKENS = {"full-cone": "xfc", "address-restricted": "xar", "port-restricted": "xpr",
+              "direct": "xdi", "symmetric": "xsy", "peers": "xpe", "hostile": "xho"}
+XDP = False  # --xdp: the server runs with XdpInterface eth0
+
+
+def server_status(lab, server):
+    out = server.run(L.shipworm_bin(), "status", "--json", "--control",
+                     lab.control_socket(server, "server"))
+    return json.loads(out)
+
+
+def xdp_used(lab, check, server):
+    """The AF_XDP path, not the kernel's sockets, carried the exchange."""
+    x = server_status(lab, server).get("xdp") or {}
+    check.that(x.get("interface") == "eth0" and x.get("frames_in", 0) >= 1
+               and x.get("frames_out", 0) >= 1,
+               "status: the AF_XDP fast path received frames and sent RAs as frames", x)
 
 
 def tshark_clean(lab, check, pcap, what):
@@ -37,6 +59,23 @@ def tshark_clean(lab, check, pcap, what):
     n = len([x for x in teredo.splitlines() if x.strip()])
     check.that(n > 0, f"{what}: tshark dissects Teredo/IPv6 in the capture", n)
     check.that(not bad.strip(), f"{what}: tshark reports no malformed packets", bad[:2000])
+
+
+def frames_checksums_good(check, pcap):
+    """The server's RAs, built as frames by wire/udp_frame rather than by the kernel, carry
+    IPv4 and UDP checksums that tshark verifies as good. (What the kernel sends through a
+    veth, including the server's forwarded bubbles, carries pending-offload checksums, so
+    only the RAs are judged.)"""
+    def count(status):
+        out = L.sh("tshark", "-r", pcap, "-n", "-o", "udp.check_checksum:TRUE", "-o",
+                   "ip.check_checksum:TRUE", "-Y",
+                   f"(ip.src == {SRV1} || ip.src == {SRV2}) && udp.srcport == 3544 && "
+                   f"icmpv6.type == 134 && ({status})", check=False)
+        return len([x for x in out.splitlines() if x.strip()])
+    good = count("udp.checksum.status == 1 && ip.checksum.status == 1")
+    bad = count("(udp.checksum.status == 0 || ip.checksum.status == 0)")
+    check.that(good >= 1 and bad == 0, "the server's frames have good IPv4 and UDP checksums",
+               f"good {good}, bad {bad}")
 
 
 def counters(lab, rp):
@@ -55,6 +94,15 @@ def native(kind):
 
     def body(lab, check):
         inner(lab, check)
+        if XDP:
+            # AF_XDP frames bypass the server's own packet taps: check them where they
+            # cross the NAT's WAN link (the RS in, the RAs built by wire/udp_frame out).
+            nat = lab.hosts.get("nat1")
+            if nat is not None:
+                pcap = os.path.join(lab.workdir, f"{nat.role}-wan.pcap")
+                tshark_clean(lab, check, pcap, "NAT WAN link (AF_XDP frames)")
+                frames_checksums_good(check, pcap)
+            xdp_used(lab, check, lab.hosts["srv"])
         tshark_clean(lab, check, os.path.join(lab.workdir, "srv-eth0.pcap"), "server link")
         check.that(lab.shipworm_server.alive(), "shipworm server still running")
         # The ping test went out through the server to the native host (RFC 4380 §5.2.9).
@@ -65,13 +113,19 @@ def native(kind):
     return body
 
 
+def peers(lab, check):
+    M.peers(lab, check)
+    if XDP:  # RSs and RAs as frames; bubbles forwarded to third parties via the kernel
+        xdp_used(lab, check, lab.hosts["srv"])
+
+
 def start_core_with_native_capture(lab):
     core = lab.core()
     lab.capture(core.server, "eth0")
     lab.capture(core.server, "eth6")
     lab.capture(core.relay, "eth0")
-    lab.shipworm_server = lab.start_role("shipworm", "server", core.server,
-                                         extra=["RateLimitRs 20", "LogLevel info"])
+    extra = ["RateLimitRs 20", "LogLevel info"] + (["XdpInterface eth0"] if XDP else [])
+    lab.shipworm_server = lab.start_role("shipworm", "server", core.server, extra=extra)
     lab.start_role(M.IMPL["relay"], "relay", core.relay)
     return core
 
@@ -116,6 +170,13 @@ def hostile(lab, check):
     for host, src in spoof.values():
         host.run(L.PY, os.path.join(L.HERE, "teredo_packets.py"), "send", "--to",
                  f"{SRV1}:3544", "--spoof", f"{src[0]}:{src[1]}", rs.hex())
+    if XDP:
+        # The kernel drops a wrong UDP checksum before any socket sees it; the AF_XDP path
+        # has to check it itself (wire/udp_frame), and counts it.
+        spoof["udp_bad_checksum"] = (atk, (ATTACKER_IP, 4000))
+        atk.run(L.PY, os.path.join(L.HERE, "teredo_packets.py"), "send", "--to",
+                f"{SRV1}:3544", "--spoof", f"{ATTACKER_IP}:4000", "--bad-udp-checksum",
+                rs.hex())
     # An RS flood from one source: the per-source limiter answers a bounded number.
     flood = 3000
     atk.run(L.PY, os.path.join(L.HERE, "teredo_packets.py"), "send", "--to", f"{SRV1}:3544",
@@ -145,16 +206,25 @@ def hostile(lab, check):
     c = lab.client("c1", behind=nat)
     M.qualify(lab, check, c, nat)
     M.ping_ok(check, c, L.NATIVE_V6, "after the attack: client -> native host")
+    if XDP:
+        xdp_used(lab, check, core.server)
 
 
 def main():
+    global XDP
     args = sys.argv[1:]
+    if args[:1] == ["--xdp"]:
+        XDP = True
+        args = args[1:]
+        TOKENS.update(XDP_TOKENS)
     M.TOKENS.update(TOKENS)
     if len(args) == 2 and args[0] == "native" and args[1] in TOKENS:
         M.start_core = lambda lab, capture=True: start_core_with_native_capture(lab)
         L.run_test(TOKENS[args[1]], native(args[1]))
     elif args == ["peers"]:
-        L.run_test(TOKENS["peers"], M.peers)
+        if XDP:
+            M.start_core = lambda lab, capture=True: start_core_with_native_capture(lab)
+        L.run_test(TOKENS["peers"], peers)
     elif args == ["hostile"]:
         L.run_test(TOKENS["hostile"], hostile)
     else:
