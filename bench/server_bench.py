@@ -58,8 +58,8 @@ def memory_kib(pids, key):
     return best
 
 
-def run_one(lab, impl, srv, gen, rs_load, seconds, rate):
-    extra = ["RateLimitRs 0", "LogLevel warning"] if impl == "shipworm" else []
+def run_one(lab, impl, srv, gen, rs_load, seconds, rate, more=()):
+    extra = ["RateLimitRs 0", "LogLevel warning", *more] if impl == "shipworm" else []
     rp = lab.start_role(impl, "server", srv, extra=extra)
     time.sleep(0.5)
     pids = [p for p in ns_pids(srv) if p != os.getpid()]
@@ -90,6 +90,11 @@ def main():
     ap.add_argument("--rate", type=float, default=0, help="RS per second, 0 = as fast as possible")
     ap.add_argument("--rs-load", default=os.path.join(L.REPO, "build", "release", "bench", "rs_load"))
     ap.add_argument("--shipworm", default=None)
+    ap.add_argument("--xdp", action="store_true",
+                    help="also measure shipworm with its AF_XDP fast path (XdpInterface eth0)")
+    ap.add_argument("--own-threads", action="store_true",
+                    help="add a pass with the lab's bridge ports on threaded NAPI (receivers' "
+                         "work off the sender's account; adds wakeup and preemption costs)")
     a = ap.parse_args()
     if a.shipworm:
         os.environ["SHIPWORM_BIN"] = a.shipworm
@@ -97,23 +102,47 @@ def main():
     if not os.path.exists(a.rs_load):
         sys.exit(f"no load generator at {a.rs_load}: build the release preset first")
     rows = []
+    impls = [("shipworm", []), ("miredo", [])]
+    if a.xdp:
+        impls.insert(1, ("shipworm-xdp", ["XdpInterface eth0"]))
     with L.Lab("bsv") as lab:
         core = lab.core()
         gen = lab.public_host("gen", ("203.0.113.50",))
-        for impl in ("shipworm", "miredo"):
-            rows.append(run_one(lab, impl, core.server, gen, a.rs_load, a.seconds, a.rate))
+        for accounting in ("inline", "own-threads"):
+            if accounting == "own-threads":
+                if not a.own_threads:
+                    break
+                lab.receivers_on_own_threads()
+            for name, extra in impls:
+                r = run_one(lab, name.split("-")[0], core.server, gen, a.rs_load, a.seconds,
+                            a.rate, extra)
+                r["impl"], r["accounting"] = name, accounting
+                rows.append(r)
     rate = "max" if a.rate <= 0 else f"{a.rate:.0f}/s"
     print(f"\nServer benchmark: RS -> RA, {a.seconds:.0f} s, offered rate {rate}")
-    print(f"{'server':10} {'RS sent':>10} {'RA/s':>10} {'answered':>9} {'CPU s (user+sys)':>17} "
-          f"{'CPU us/RA':>10} {'RSS start':>10} {'RSS end':>9} {'peak RSS':>9}")
+    print("accounting 'inline': plain veths, whose receivers' stacks run inside the sender's\n"
+          "  send call (the server pays for the load generator's receive path).")
+    if a.own_threads:
+        print("accounting 'own-threads': bridge ports on threaded NAPI, the receivers' work\n"
+              "  runs in kernel threads (tests/lab/lab.py receivers_on_own_threads); the sender\n"
+              "  pays for waking them and for being preempted by them instead.")
+    print(f"{'accounting':12} {'server':13} {'RS sent':>10} {'RA/s':>10} {'answered':>9} "
+          f"{'CPU s (user+sys)':>17} {'CPU us/RA':>10} {'RSS start':>10} {'RSS end':>9} "
+          f"{'peak RSS':>9}")
     for r in rows:
-        print(f"{r['impl']:10} {r['sent']:>10} {r['ra_per_s']:>10.0f} {r['answered']:>8.1%} "
-              f"{r['cpu_s']:>6.2f} ({r['user_s']:.2f}+{r['sys_s']:.2f}) {r['cpu_us_per_ra']:>10.2f} {r['rss_start_kib']:>7} KiB "
+        print(f"{r['accounting']:12} {r['impl']:13} {r['sent']:>10} {r['ra_per_s']:>10.0f} "
+              f"{r['answered']:>8.1%} {r['cpu_s']:>6.2f} ({r['user_s']:.2f}+{r['sys_s']:.2f}) "
+              f"{r['cpu_us_per_ra']:>10.2f} {r['rss_start_kib']:>7} KiB "
               f"{r['rss_end_kib']:>5} KiB {r['hwm_kib']:>5} KiB")
-    s, m = rows
-    if m["ra"] and s["ra"]:
-        print(f"ratio shipworm/miredo: CPU per RA {s['cpu_us_per_ra'] / m['cpu_us_per_ra']:.2f}, "
-              f"RA/s {s['ra_per_s'] / m['ra_per_s']:.2f}")
+    for accounting in ("inline", "own-threads"):
+        by = {r["impl"]: r for r in rows if r["accounting"] == accounting}
+        m = by.get("miredo")
+        for name in ("shipworm", "shipworm-xdp"):
+            s = by.get(name)
+            if s and m and s["ra"] and m["ra"]:
+                print(f"ratio {name}/miredo ({accounting}): CPU per RA "
+                      f"{s['cpu_us_per_ra'] / m['cpu_us_per_ra']:.2f}, "
+                      f"RA/s {s['ra_per_s'] / m['ra_per_s']:.2f}")
     print(json.dumps(rows))
 
 

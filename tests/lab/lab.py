@@ -443,16 +443,24 @@ class Lab:
         per-process CPU accounting charges a sender for its receivers' work. On separate
         hosts the sender's cost ends at the driver. Giving every bridge port NAPI (GRO on)
         in threaded mode moves what happens after the bridge port into per-port kernel
-        threads (napi/<port>-N), so each measured process pays for its own work only.
-        Needs ethtool. Returns the ports changed."""
+        threads (napi/<port>-N), so each measured process pays for its own work only
+        (and for waking those threads). Needs ethtool. Returns the ports changed."""
+        def veths(host):
+            return [line.split(":")[1].strip().split("@")[0]
+                    for line in host.ip_cmd("-o", "link", "show", "type", "veth").splitlines()]
         ports = []
-        for line in self.inet.ip_cmd("-o", "link", "show", "type", "veth").splitlines():
-            name = line.split(":")[1].strip().split("@")[0]
-            # veth uses the receiver's NAPI only for frames eligible for GRO: from a sender
-            # without TSO, or a local socket's datagram when the receiver forwards UDP GRO.
+        for name in veths(self.inet):
             self.inet.run("ethtool", "-K", name, "gro", "on", "rx-udp-gro-forwarding", "on")
             self.inet.run("sh", "-c", f"echo 1 > /sys/class/net/{name}/threaded")
             ports.append(name)
+        # veth hands a frame to the receiver's NAPI only when it is eligible for GRO: sent
+        # by a device without TSO (or a local socket's datagram to a receiver that forwards
+        # UDP GRO). So the hosts' ends lose TSO (UDP benchmarks only: TCP would suffer).
+        for host in list(self.hosts.values()):
+            if host is self.inet:
+                continue
+            for name in veths(host):
+                host.run("ethtool", "-K", name, "tso", "off")
         return ports
 
     def _plug(self, host, bridge, dev):
