@@ -21,6 +21,7 @@
 #include "os/linux/netlink.h"
 #include "os/linux/sd_notify.h"
 #include "os/linux/sysctl.h"
+#include "os/linux/tcp_segment.h"
 #include "os/linux/tun_device.h"
 #include "os/linux/udp_coalesce.h"
 #include "os/linux/udp_socket.h"
@@ -157,6 +158,9 @@ struct IoCounters {
   std::uint64_t tun_gso_writes = 0;     // UDP GSO super-packets written to the TUN
   std::uint64_t tun_gso_packets = 0;    // packets they carried
   std::uint64_t tun_gso_fallbacks = 0;  // super-packets refused, written one by one
+  std::uint64_t tun_tso_reads = 0;      // TCP super-packets read from the TUN
+  std::uint64_t tun_tso_segments = 0;   // segments cut from them
+  std::uint64_t tun_offload_drops = 0;  // unusable offload reads (bad header, unknown GSO)
 };
 
 // One thread's share of the data plane: an engine (and so one peer-table shard), a UDP
@@ -176,6 +180,9 @@ class RelayWorker final : public core::ActionSink {
     if (rx_.slot_size() == slot) return;
     rx_ = os::DatagramBatch(kBatch, slot);
     tx_ = os::DatagramBatch(kBatch, slot);
+    // TSO reads: a super-packet starts in the send slot and goes on here; it is then
+    // copied whole to the front of this buffer (room for the slot) and cut from there.
+    if (tun_->tso()) super_.assign(slot + kMaxSuperPacket, 0);
     ctrl_ = os::DatagramBatch(kControlBatch, slot);
   }
 
@@ -215,10 +222,22 @@ class RelayWorker final : public core::ActionSink {
     for (std::size_t i = 0; i < kTunReadsPerWakeup; ++i) {
       if (tx_.full()) flush(tx_);
       const wire::MutableBytes buf = tx_.next_buffer();
-      const auto r = tun_->read(buf);
+      os::TunReadInfo info;
+      const auto r = tun_->tso() ? tun_->read_offload(
+                                       buf, wire::MutableBytes(super_).subspan(buf.size()), info)
+                                 : tun_->read(buf);
       if (!r.ok()) {
         if (!os::would_block(r.error)) ++io_.tun_read_errors;
         break;
+      }
+      if (info.tcp6_gso || info.other_gso || r.count > buf.size()) {
+        on_super_packet(now, buf, r.count, info);
+        continue;
+      }
+      if (info.needs_csum &&
+          !os::complete_checksum(buf.first(r.count), info.csum_start, info.csum_offset)) {
+        ++io_.tun_offload_drops;
+        continue;
       }
       current_ = buf.data();
       engine_->on_tun_inplace(now, buf.first(r.count), *this);
@@ -226,6 +245,30 @@ class RelayWorker final : public core::ActionSink {
     }
     flush(tx_);
     flush(ctrl_);
+  }
+
+  // A TCP super-packet (TSO read): cut into the native host's segments, each decided by the
+  // engine in its own send slot as if it had been read alone.
+  void on_super_packet(TimePoint now, wire::MutableBytes slot, std::size_t length,
+                       const os::TunReadInfo& info) {
+    std::copy(slot.begin(), slot.end(), super_.begin());
+    const wire::Bytes packet = wire::Bytes(super_).first(length);
+    if (!info.tcp6_gso || !segmenter_.start(packet, info.gso_size) ||
+        segmenter_.header_length() + info.gso_size > slot.size()) {
+      ++io_.tun_offload_drops;
+      return;
+    }
+    ++io_.tun_tso_reads;
+    for (;;) {
+      if (tx_.full()) flush(tx_);
+      const wire::MutableBytes out = tx_.next_buffer();
+      const std::size_t n = segmenter_.next(out);
+      if (n == 0) break;
+      ++io_.tun_tso_segments;
+      current_ = out.data();
+      engine_->on_tun_inplace(now, out.first(n), *this);
+      current_ = nullptr;
+    }
   }
 
   void on_timer(TimePoint now) {
@@ -345,6 +388,9 @@ class RelayWorker final : public core::ActionSink {
   std::array<std::size_t, kBatch> pending_payload_{};
   std::size_t pending_count_ = 0;
   bool tun_gso_ = false;  // coalesce into UDP GSO super-packets (the TUN has a vnet header)
+  static constexpr std::size_t kMaxSuperPacket = 65536 + 256;
+  std::vector<std::uint8_t> super_;  // TSO reads (see resize)
+  os::Tcp6Segmenter segmenter_;
   IoCounters io_;
 };
 
@@ -359,7 +405,7 @@ class RelayDaemon {
     if (!nl) return fail(nl.error().message());
     netlink_.emplace(std::move(nl.value()));
 
-    auto tun = os::TunDevice::open({c.interface_name, false, /*vnet_hdr=*/true});
+    auto tun = os::TunDevice::open({c.interface_name, false, /*vnet_hdr=*/true, /*tso=*/true});
     if (!tun) return fail(tun.error().message());
     tun_.emplace(std::move(tun.value()));
     const unsigned ifindex = tun_->ifindex();
@@ -592,6 +638,9 @@ class RelayDaemon {
                {"tun_gso_writes", io.tun_gso_writes},
                {"tun_gso_packets", io.tun_gso_packets},
                {"tun_gso_fallbacks", io.tun_gso_fallbacks},
+               {"tun_tso_reads", io.tun_tso_reads},
+               {"tun_tso_segments", io.tun_tso_segments},
+               {"tun_offload_drops", io.tun_offload_drops},
                {"udp_receive_errors", io.udp_recv_errors},
                {"tun_read_errors", io.tun_read_errors}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();

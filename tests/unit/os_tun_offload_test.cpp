@@ -7,6 +7,7 @@
 //        --> the kernel segments it --> N packets read from the TUN, identical to the
 //            originals but for the hop limit (checksums recomputed by the kernel)
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include "os/linux/netlink.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/sysctl.h"
+#include "os/linux/tcp_segment.h"
 #include "os/linux/tun_device.h"
 #include "os/linux/udp_coalesce.h"
 #include "os/linux/unique_fd.h"
@@ -331,6 +333,154 @@ TEST(TunOffload, OtherPacketsPassWithAZeroHeader) {
     pollfd ps{s.get(), POLLIN, 0};
     CHILD_CHECK(poll(&ps, 1, 5000) == 1, "no UDP datagram");
     CHILD_CHECK(recv(s.get(), buf.data(), buf.size(), 0) == 30, "UDP payload length");
+    return {};
+  });
+}
+
+// The pseudo-header + TCP (or UDP) sum over an IPv6 packet without extension headers: 0xffff
+// when its checksum is right.
+std::uint16_t transport_sum(const Packet& p) {
+  const std::size_t len = p.size() - 40;
+  std::uint8_t pseudo[8] = {
+      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, p[6]};
+  std::uint32_t s = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
+  s = wire::ones_complement_sum(pseudo, s);
+  s = wire::ones_complement_sum(wire::Bytes(p).subspan(40), s);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
+// One read with read_offload; a packet needing its checksum gets it completed.
+std::string read_one(TunDevice& tun, Packet& out, TunReadInfo& info) {
+  std::vector<std::uint8_t> buf(70000);
+  pollfd pf{tun.fd(), POLLIN, 0};
+  CHILD_CHECK(poll(&pf, 1, 5000) == 1, "nothing to read");
+  const IoResult r = tun.read_offload(wire::MutableBytes(buf).first(1500),
+                                      wire::MutableBytes(buf).subspan(1500), info);
+  CHILD_CHECK(r.ok(), "read_offload");
+  out.assign(buf.begin(), buf.begin() + static_cast<long>(r.count));
+  if (info.needs_csum && !info.tcp6_gso) {
+    CHILD_CHECK(complete_checksum(out, info.csum_start, info.csum_offset), "complete_checksum");
+  }
+  return {};
+}
+
+// With TSO reads on, the kernel's own TCP (a local socket connecting through the TUN to a
+// peer this test plays) hands us its first flight as TCP super-packets; cut by
+// Tcp6Segmenter they are MSS-sized segments with correct checksums carrying exactly the
+// bytes sent. The SYN arrives with a checksum to complete.
+TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true, .tso = true});
+    CHILD_OK(tun);
+    CHILD_CHECK(tun->tso(), "tso");
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+
+    UniqueFd s(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    CHILD_CHECK(s.valid(), "socket");
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_port = htons(8080);
+    std::memcpy(&to.sin6_addr, kRemote.bytes.data(), 16);
+    CHILD_CHECK(
+        connect(s.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) < 0 && errno == EINPROGRESS,
+        "connect");
+    Packet syn;
+    TunReadInfo info;
+    for (int tries = 0; tries < 20; ++tries) {
+      if (auto e = read_one(*tun, syn, info); !e.empty()) return e;
+      if (syn.size() >= 60 && syn[6] == 6 && (syn[53] & 0x02) != 0) break;
+    }
+    CHILD_CHECK(syn.size() >= 60 && syn[6] == 6 && (syn[53] & 0x02) != 0, "no SYN");
+    CHILD_CHECK(transport_sum(syn) == 0xffff, "SYN checksum");
+
+    // SYN-ACK from kRemote: MSS 1220, window 65535 (no scaling).
+    Packet sa(40 + 24);
+    sa[0] = 0x60;
+    sa[5] = 24;
+    sa[6] = 6;
+    sa[7] = 64;
+    std::copy(kRemote.bytes.begin(), kRemote.bytes.end(), sa.begin() + 8);
+    std::copy(kTeredo.bytes.begin(), kTeredo.bytes.end(), sa.begin() + 24);
+    sa[40] = syn[42];  // ports swapped
+    sa[41] = syn[43];
+    sa[42] = syn[40];
+    sa[43] = syn[41];
+    sa[44] = 0x10;  // our ISN 0x10000000
+    std::uint32_t ack = (std::uint32_t{syn[44]} << 24 | std::uint32_t{syn[45]} << 16 |
+                         std::uint32_t{syn[46]} << 8 | std::uint32_t{syn[47]}) +
+                        1;
+    sa[48] = static_cast<std::uint8_t>(ack >> 24);
+    sa[49] = static_cast<std::uint8_t>(ack >> 16);
+    sa[50] = static_cast<std::uint8_t>(ack >> 8);
+    sa[51] = static_cast<std::uint8_t>(ack);
+    sa[52] = 0x60;  // 24-byte header
+    sa[53] = 0x12;  // SYN ACK
+    sa[54] = 0xff;
+    sa[55] = 0xff;
+    sa[60] = 2;  // MSS 1220
+    sa[61] = 4;
+    sa[62] = 1220 >> 8;
+    sa[63] = 1220 & 0xff;
+    const std::uint16_t sum = transport_sum(sa);
+    sa[56] = static_cast<std::uint8_t>(~sum >> 8);
+    sa[57] = static_cast<std::uint8_t>(~sum);
+    CHILD_CHECK(transport_sum(sa) == 0xffff, "SYN-ACK checksum");
+    CHILD_CHECK(tun->write(sa).ok(), "write SYN-ACK");
+    pollfd pw{s.get(), POLLOUT, 0};
+    CHILD_CHECK(poll(&pw, 1, 5000) == 1, "not connected");
+    int err = -1;
+    socklen_t elen = sizeof err;
+    CHILD_CHECK(getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0,
+                "connect failed: " + std::to_string(err));
+
+    std::vector<std::uint8_t> data(20000);
+    for (std::size_t k = 0; k < data.size(); ++k) data[k] = static_cast<std::uint8_t>(k * 11 + 3);
+    CHILD_CHECK(send(s.get(), data.data(), data.size(), 0) > 0, "send");
+
+    // Read the first flight (the initial congestion window: about 10 segments).
+    std::vector<std::uint8_t> got;
+    std::size_t super_packets = 0;
+    std::size_t segments = 0;
+    const std::uint32_t first_seq = ack;
+    for (int tries = 0; tries < 40 && got.size() < 2 * 1220; ++tries) {
+      Packet pkt;
+      if (auto e = read_one(*tun, pkt, info); !e.empty()) {
+        if (got.size() > 0) break;  // the flight is over
+        return e;
+      }
+      if (pkt.size() < 60 || pkt[6] != 6) continue;
+      std::vector<Packet> segs;
+      if (info.tcp6_gso) {
+        ++super_packets;
+        Tcp6Segmenter cut;
+        CHILD_CHECK(cut.start(pkt, info.gso_size), "segmenter start");
+        CHILD_CHECK(info.gso_size <= 1220, "gso_size " + std::to_string(info.gso_size));
+        Packet out(1500);
+        while (const std::size_t n = cut.next(out))
+          segs.emplace_back(out.begin(), out.begin() + static_cast<long>(n));
+      } else {
+        segs.push_back(pkt);
+      }
+      for (const Packet& seg : segs) {
+        ++segments;
+        CHILD_CHECK(seg.size() <= 1280, "segment larger than the MTU");
+        CHILD_CHECK(transport_sum(seg) == 0xffff, "segment checksum");
+        const std::size_t hl = 40 + std::size_t{static_cast<std::size_t>(seg[52] >> 4) * 4};
+        const std::uint32_t seq = std::uint32_t{seg[44]} << 24 | std::uint32_t{seg[45]} << 16 |
+                                  std::uint32_t{seg[46]} << 8 | std::uint32_t{seg[47]};
+        if (seg.size() == hl) continue;  // no data
+        CHILD_CHECK(seq - first_seq == got.size(), "sequence " + std::to_string(seq - first_seq) +
+                                                       " after " + std::to_string(got.size()));
+        got.insert(got.end(), seg.begin() + static_cast<long>(hl), seg.end());
+      }
+    }
+    CHILD_CHECK(super_packets > 0,
+                "no TSO super-packet (" + std::to_string(segments) + " packets)");
+    CHILD_CHECK(got.size() >= 2 * 1220 && std::equal(got.begin(), got.end(), data.begin()),
+                "payload: " + std::to_string(got.size()) + " bytes");
     return {};
   });
 }

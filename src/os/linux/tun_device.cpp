@@ -28,6 +28,8 @@ struct VirtioNetHdr {
 };
 static_assert(sizeof(VirtioNetHdr) == 10);
 constexpr std::uint8_t kNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+constexpr std::uint8_t kGsoNone = 0;    // VIRTIO_NET_HDR_GSO_NONE
+constexpr std::uint8_t kGsoTcpV6 = 4;   // VIRTIO_NET_HDR_GSO_TCPV6
 constexpr std::uint8_t kGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4 (Linux 5.18 uapi)
 constexpr int kVnetHeaderSize = sizeof(VirtioNetHdr);
 
@@ -66,13 +68,15 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
     int size = kVnetHeaderSize;
     if (ioctl(fd.get(), TUNSETVNETHDRSZ, &size) < 0)
       return errno_error("setting the virtio header size of " + name + " (TUNSETVNETHDRSZ)");
-    // No offload towards us: reads are whole, fully checksummed packets.
-    if (ioctl(fd.get(), TUNSETOFFLOAD, 0U) < 0)
-      return errno_error("clearing the offloads of " + name + " (TUNSETOFFLOAD)");
+    // Without tso, no offload towards us: reads are whole, fully checksummed packets.
+    const unsigned offloads = options.tso ? TUN_F_CSUM | TUN_F_TSO6 : 0U;
+    if (ioctl(fd.get(), TUNSETOFFLOAD, offloads) < 0)
+      return errno_error("setting the offloads of " + name + " (TUNSETOFFLOAD)");
   }
   const unsigned index = if_nametoindex(name.c_str());
   if (index == 0) return errno_error("reading the interface index of " + name);
-  return TunDevice(std::move(fd), std::move(name), index, options.vnet_hdr);
+  return TunDevice(std::move(fd), std::move(name), index, options.vnet_hdr,
+                   options.vnet_hdr && options.tso);
 }
 
 IoResult TunDevice::read(wire::MutableBytes buffer) {
@@ -82,6 +86,25 @@ IoResult TunDevice::read(wire::MutableBytes buffer) {
   const IoResult r = retry([&] { return ::readv(fd_.get(), iov.data(), 2); });
   if (!r.ok()) return r;
   if (r.count < sizeof header) return {0, EINVAL};
+  return {r.count - sizeof header, 0};
+}
+
+IoResult TunDevice::read_offload(wire::MutableBytes buffer, wire::MutableBytes overflow,
+                                 TunReadInfo& info) {
+  VirtioNetHdr header{};
+  std::array<iovec, 3> iov{{{&header, sizeof header},
+                            {buffer.data(), buffer.size()},
+                            {overflow.data(), overflow.size()}}};
+  const IoResult r = retry([&] { return ::readv(fd_.get(), iov.data(), 3); });
+  if (!r.ok()) return r;
+  if (!vnet_hdr_ || r.count < sizeof header) return {0, EINVAL};
+  info = {};
+  info.needs_csum = (header.flags & kNeedsCsum) != 0;
+  info.csum_start = header.csum_start;
+  info.csum_offset = header.csum_offset;
+  info.tcp6_gso = header.gso_type == kGsoTcpV6;
+  info.gso_size = header.gso_size;
+  info.other_gso = header.gso_type != kGsoNone && !info.tcp6_gso;
   return {r.count - sizeof header, 0};
 }
 

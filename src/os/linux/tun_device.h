@@ -38,6 +38,19 @@ struct TunOptions {
   std::string name;
   bool multi_queue = false;
   bool vnet_hdr = false;  // IFF_VNET_HDR: write_udp_gso() available
+  // With vnet_hdr: TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO6. The kernel may then hand us
+  // packets whose checksum is to be completed and whole TCP super-packets (read_offload).
+  bool tso = false;
+};
+
+// What the virtio_net_hdr of a read says (read_offload).
+struct TunReadInfo {
+  bool needs_csum = false;  // complete the checksum at csum_start + csum_offset
+  std::uint16_t csum_start = 0;
+  std::uint16_t csum_offset = 0;
+  bool tcp6_gso = false;  // a TCP/IPv6 super-packet of gso_size segments
+  std::uint16_t gso_size = 0;
+  bool other_gso = false;  // a GSO type we never asked for
 };
 
 class TunDevice {
@@ -55,6 +68,9 @@ class TunDevice {
   // count = packets read; error is set only if a read failed with something other than
   // EAGAIN (packets read before it are kept).
   IoResult read_batch(PacketBatch& batch);
+  // With vnet_hdr: one packet into `buffer`, and on into `overflow` when it is longer (a
+  // super-packet); count = its whole length; `info` from its virtio_net_hdr.
+  IoResult read_offload(wire::MutableBytes buffer, wire::MutableBytes overflow, TunReadInfo& info);
   // One packet; count = bytes written (of the packet, without a virtio_net_hdr).
   IoResult write(wire::Bytes packet);
   // One UDP GSO super-packet (needs vnet_hdr): parts[0] is the first packet, whose IPv6 and
@@ -63,16 +79,22 @@ class TunDevice {
   // each packet but the last. At most 1 + kMaxCoalescedSegments parts. count = bytes.
   IoResult write_udp_gso(std::span<const wire::Bytes> parts, std::uint16_t segment);
   [[nodiscard]] bool vnet_hdr() const { return vnet_hdr_; }
+  [[nodiscard]] bool tso() const { return tso_; }
   // Writes packets [from, batch.size()), skipping ones the kernel refuses, stopping at EAGAIN.
   BatchResult write_batch(const PacketBatch& batch, std::size_t from = 0);
 
  private:
-  TunDevice(UniqueFd fd, std::string name, unsigned ifindex, bool vnet_hdr)
-      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), vnet_hdr_(vnet_hdr) {}
+  TunDevice(UniqueFd fd, std::string name, unsigned ifindex, bool vnet_hdr, bool tso)
+      : fd_(std::move(fd)),
+        name_(std::move(name)),
+        ifindex_(ifindex),
+        vnet_hdr_(vnet_hdr),
+        tso_(tso) {}
   UniqueFd fd_;
   std::string name_;
   unsigned ifindex_ = 0;
   bool vnet_hdr_ = false;
+  bool tso_ = false;
 };
 
 }  // namespace shipworm::os

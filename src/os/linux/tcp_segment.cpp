@@ -1,0 +1,85 @@
+#include "os/linux/tcp_segment.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "wire/checksum.h"
+
+namespace shipworm::os {
+namespace {
+
+constexpr std::uint8_t kTcp = 6;
+constexpr std::uint8_t kFin = 0x01;
+constexpr std::uint8_t kPsh = 0x08;
+constexpr std::uint8_t kCwr = 0x80;
+
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
+void store16(wire::MutableBytes p, std::size_t at, std::uint16_t v) {
+  p[at] = static_cast<std::uint8_t>(v >> 8);
+  p[at + 1] = static_cast<std::uint8_t>(v & 0xff);
+}
+
+}  // namespace
+
+bool complete_checksum(wire::MutableBytes packet, std::size_t start, std::size_t offset) {
+  if (start > packet.size() || offset + 2 > packet.size() - start) return false;
+  const std::uint16_t sum = fold(wire::ones_complement_sum(packet.subspan(start)));
+  store16(packet, start + offset, static_cast<std::uint16_t>(~sum));
+  return true;
+}
+
+bool Tcp6Segmenter::start(wire::Bytes packet, std::size_t mss) {
+  packet_ = {};
+  offset_ = 0;
+  if (mss == 0 || packet.size() < 60 || (packet[0] >> 4) != 6 || packet[6] != kTcp) return false;
+  const std::size_t tcp_header = static_cast<std::size_t>(packet[52] >> 4) * 4;
+  if (tcp_header < 20 || 40 + tcp_header > packet.size()) return false;
+  packet_ = packet;
+  mss_ = mss;
+  header_ = 40 + tcp_header;
+  return true;
+}
+
+std::size_t Tcp6Segmenter::next(wire::MutableBytes out) {
+  const std::size_t payload = packet_.size() - header_;
+  if (packet_.empty() || offset_ >= payload) return 0;
+  const std::size_t len = payload - offset_ < mss_ ? payload - offset_ : mss_;
+  if (out.size() < header_ + len) return 0;
+  std::memcpy(out.data(), packet_.data(), header_);
+  std::memcpy(out.data() + header_, packet_.data() + header_ + offset_, len);
+  const bool first = offset_ == 0;
+  const bool last = offset_ + len == payload;
+  const std::size_t tcp_length = header_ - 40 + len;
+  store16(out, 4, static_cast<std::uint16_t>(tcp_length));
+  const std::uint32_t seq = (std::uint32_t{out[44]} << 24 | std::uint32_t{out[45]} << 16 |
+                             std::uint32_t{out[46]} << 8 | std::uint32_t{out[47]}) +
+                            static_cast<std::uint32_t>(offset_);
+  out[44] = static_cast<std::uint8_t>(seq >> 24);
+  out[45] = static_cast<std::uint8_t>(seq >> 16);
+  out[46] = static_cast<std::uint8_t>(seq >> 8);
+  out[47] = static_cast<std::uint8_t>(seq);
+  if (!last) out[53] = static_cast<std::uint8_t>(out[53] & ~(kFin | kPsh));
+  if (!first) out[53] = static_cast<std::uint8_t>(out[53] & ~kCwr);
+  // Full checksum: pseudo-header (RFC 8200 §8.1) + TCP header + payload.
+  store16(out, 56, 0);
+  std::uint8_t pseudo[8] = {static_cast<std::uint8_t>(tcp_length >> 24),
+                            static_cast<std::uint8_t>(tcp_length >> 16),
+                            static_cast<std::uint8_t>(tcp_length >> 8),
+                            static_cast<std::uint8_t>(tcp_length),
+                            0,
+                            0,
+                            0,
+                            kTcp};
+  std::uint32_t sum = wire::ones_complement_sum(out.subspan(8, 32));
+  sum = wire::ones_complement_sum(pseudo, sum);
+  sum = wire::ones_complement_sum(out.subspan(40, tcp_length), sum);
+  store16(out, 56, static_cast<std::uint16_t>(~fold(sum)));
+  offset_ += len;
+  return header_ + len;
+}
+
+}  // namespace shipworm::os
