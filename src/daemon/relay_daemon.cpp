@@ -288,7 +288,7 @@ class RelayWorker final : public core::ActionSink {
     if (!ctrl_.push(to, payload)) ++io_.control_overflow;
   }
   // A packet forwarded from the receive slot being decided waits in pending_ until the end
-  // of its recvmmsg batch (the slot stays valid until then), so that runs of one UDP flow
+  // of its recvmmsg batch (the slot stays valid until then), so that runs of one flow
   // leave in one TUN write; anything else (ICMPv6 errors from the engine's buffers) is
   // written at once, after what is pending, in order.
   void write_tun(wire::Bytes packet) override {
@@ -322,29 +322,41 @@ class RelayWorker final : public core::ActionSink {
     b.clear();
   }
 
-  // Writes the pending forwarded packets in order; consecutive IPv6/UDP packets of one flow
-  // (os/linux/udp_coalesce.h) go as one UDP GSO super-packet, which the kernel cuts back
+  // Writes the pending forwarded packets in order; consecutive UDP or TCP packets of one flow
+  // (os/linux/udp_coalesce.h) go as one GSO super-packet, which the kernel cuts back
   // into the same packets after the TUN.
   void flush_tun() {
     const std::size_t n = pending_count_;
     pending_count_ = 0;
-    for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t k = 0; k < n; ++k) {
+      pending_tcp_[k] = false;
       pending_payload_[k] = os::coalescable_udp_payload(pending_[k]);
+      if (pending_payload_[k] == 0) {
+        pending_payload_[k] = os::coalescable_tcp_payload(pending_[k]);
+        pending_tcp_[k] = pending_payload_[k] != 0;
+      }
+    }
     std::size_t i = 0;
     while (i < n) {
+      const bool tcp = pending_tcp_[i];
+      const std::size_t header = tcp ? 40 + os::tcp_header_length(pending_[i]) : 48;
       const std::size_t segment = pending_payload_[i];
       std::size_t total = segment;
       std::size_t j = i + 1;
-      if (segment != 0) {
+      bool psh = tcp && os::tcp_has_psh(pending_[i]);
+      if (segment != 0 && !psh) {
         while (j < n && j - i < os::kMaxCoalescedSegments) {
           const std::size_t len = pending_payload_[j];
-          if (len == 0 || len > segment || total + len > os::kMaxCoalescedPayload ||
-              !os::same_udp_flow(pending_[i], pending_[j])) {
+          if (len == 0 || len > segment || pending_tcp_[j] != tcp ||
+              header - 40 + total + len > 65535 ||
+              !(tcp ? os::tcp_can_follow(pending_[i], total, pending_[j])
+                    : os::same_udp_flow(pending_[i], pending_[j]))) {
             break;
           }
           total += len;
           ++j;
-          if (len < segment) break;  // a shorter one ends the run
+          psh = tcp && os::tcp_has_psh(pending_[j - 1]);
+          if (len < segment || psh) break;  // a shorter one, or a push, ends the run
         }
       }
       if (j - i == 1) {
@@ -354,11 +366,19 @@ class RelayWorker final : public core::ActionSink {
       }
       std::array<wire::Bytes, 1 + os::kMaxCoalescedSegments> parts;
       parts[0] = pending_[i];
-      for (std::size_t k = i + 1; k < j; ++k)
-        parts[k - i] = pending_[k].subspan(os::kIpv6UdpHeaders);
-      const os::UdpHeadBackup backup = os::make_udp_gso_head(pending_[i], total);
-      const auto r =
-          tun_->write_udp_gso(std::span(parts.data(), j - i), static_cast<std::uint16_t>(segment));
+      for (std::size_t k = i + 1; k < j; ++k) parts[k - i] = pending_[k].subspan(header);
+      const auto count = std::span(parts.data(), j - i);
+      const auto mss = static_cast<std::uint16_t>(segment);
+      os::UdpHeadBackup udp_backup;
+      os::TcpHeadBackup tcp_backup;
+      os::IoResult r;
+      if (tcp) {
+        tcp_backup = os::make_tcp_gso_head(pending_[i], total, psh);
+        r = tun_->write_tcp_gso(count, static_cast<std::uint16_t>(header), mss);
+      } else {
+        udp_backup = os::make_udp_gso_head(pending_[i], total);
+        r = tun_->write_udp_gso(count, mss);
+      }
       if (r.ok()) {
         ++io_.tun_gso_writes;
         io_.tun_gso_packets += j - i;
@@ -367,7 +387,11 @@ class RelayWorker final : public core::ActionSink {
       } else {  // refused as a super-packet: the same packets one by one, and no more
         ++io_.tun_gso_fallbacks;  // super-packets (the kernel will not change its mind)
         tun_gso_ = false;
-        os::restore_udp_head(pending_[i], backup);
+        if (tcp) {
+          os::restore_tcp_head(pending_[i], tcp_backup);
+        } else {
+          os::restore_udp_head(pending_[i], udp_backup);
+        }
         for (std::size_t k = i; k < j; ++k) {
           if (!tun_->write(pending_[k]).ok()) ++io_.tun_write_failures;
         }
@@ -382,10 +406,11 @@ class RelayWorker final : public core::ActionSink {
   os::DatagramBatch rx_{1, 1};
   os::DatagramBatch tx_{1, 1};
   os::DatagramBatch ctrl_{1, 1};
-  std::uint8_t* current_ = nullptr;                   // the slot of the TUN packet being decided
-  wire::MutableBytes current_rx_;                     // the receive slot being decided
-  std::array<wire::MutableBytes, kBatch> pending_{};  // forwarded, not yet written
-  std::array<std::size_t, kBatch> pending_payload_{};
+  std::uint8_t* current_ = nullptr;                    // the slot of the TUN packet being decided
+  wire::MutableBytes current_rx_;                      // the receive slot being decided
+  std::array<wire::MutableBytes, kBatch> pending_{};   // forwarded, not yet written
+  std::array<std::size_t, kBatch> pending_payload_{};  // coalescable payload, else 0
+  std::array<bool, kBatch> pending_tcp_{};             // ... of a TCP packet (else UDP)
   std::size_t pending_count_ = 0;
   bool tun_gso_ = false;  // coalesce into UDP GSO super-packets (the TUN has a vnet header)
   static constexpr std::size_t kMaxSuperPacket = 65536 + 256;

@@ -485,5 +485,134 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
   });
 }
 
+// An IPv6/TCP data segment with a timestamp option and a correct checksum.
+Packet tcp_packet(const Ipv6Address& src, const Ipv6Address& dst, std::uint32_t seq,
+                  std::size_t payload, std::size_t seed, std::uint8_t flags = 0x10) {
+  const std::size_t header = 32;
+  Packet p(40 + header + payload);
+  p[0] = 0x60;
+  p[4] = static_cast<std::uint8_t>((header + payload) >> 8);
+  p[5] = static_cast<std::uint8_t>(header + payload);
+  p[6] = 6;
+  p[7] = 64;
+  std::copy(src.bytes.begin(), src.bytes.end(), p.begin() + 8);
+  std::copy(dst.bytes.begin(), dst.bytes.end(), p.begin() + 24);
+  p[40] = 0x9c;  // ports 40000 -> 5201
+  p[41] = 0x40;
+  p[42] = 0x14;
+  p[43] = 0x51;
+  p[44] = static_cast<std::uint8_t>(seq >> 24);
+  p[45] = static_cast<std::uint8_t>(seq >> 16);
+  p[46] = static_cast<std::uint8_t>(seq >> 8);
+  p[47] = static_cast<std::uint8_t>(seq);
+  p[51] = 1;     // ack
+  p[52] = 0x80;  // 32-byte header
+  p[53] = flags;
+  p[54] = 0x02;  // window
+  p[60] = 1;     // NOP NOP TS
+  p[61] = 1;
+  p[62] = 8;
+  p[63] = 10;
+  p[67] = 42;  // TSval
+  for (std::size_t k = 0; k < payload; ++k) p[72 + k] = static_cast<std::uint8_t>(seed * 5 + k);
+  const std::size_t len = header + payload;
+  std::uint8_t pseudo[8] = {
+      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, 6};
+  std::uint32_t sum = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
+  sum = wire::ones_complement_sum(pseudo, sum);
+  sum = wire::ones_complement_sum(wire::Bytes(p).subspan(40), sum);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  const auto check = static_cast<std::uint16_t>(~sum);
+  p[56] = static_cast<std::uint8_t>(check >> 8);
+  p[57] = static_cast<std::uint8_t>(check);
+  return p;
+}
+
+TEST(TcpCoalesce, CoalescableAndFollowRules) {
+  const Packet a = tcp_packet(kRemote, kOther, 1000, 1200, 1);
+  EXPECT_EQ(coalescable_tcp_payload(a), 1200U);
+  EXPECT_EQ(tcp_header_length(a), 32U);
+  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x18)), 1200U);
+  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x11)), 0U);  // FIN
+  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x12)), 0U);  // SYN
+  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 0, 1)), 0U);  // pure ACK
+  Packet bad = a;
+  bad[100] ^= 1;
+  EXPECT_EQ(coalescable_tcp_payload(bad), 0U);  // checksum
+  EXPECT_EQ(coalescable_udp_payload(a), 0U);
+
+  EXPECT_TRUE(tcp_can_follow(a, 1200, tcp_packet(kRemote, kOther, 2200, 1200, 2)));
+  EXPECT_TRUE(tcp_can_follow(a, 2400, tcp_packet(kRemote, kOther, 3400, 500, 3, 0x18)));
+  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp_packet(kRemote, kOther, 2201, 1200, 2)));  // gap
+  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp_packet(kTeredo, kOther, 2200, 1200, 2)));  // flow
+  Packet ts = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  ts[67] = 43;  // another timestamp
+  EXPECT_FALSE(tcp_can_follow(a, 1200, ts));
+  Packet ack = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  ack[51] = 2;  // another acknowledgment number
+  EXPECT_FALSE(tcp_can_follow(a, 1200, ack));
+  Packet win = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  win[55] = 1;  // another window
+  EXPECT_FALSE(tcp_can_follow(a, 1200, win));
+
+  Packet head = a;
+  const TcpHeadBackup b = make_tcp_gso_head(head, 3000, true);
+  EXPECT_EQ(head[4] << 8 | head[5], 3032);
+  EXPECT_EQ(head[53], 0x18);
+  restore_tcp_head(head, b);
+  EXPECT_EQ(head, a);
+}
+
+// A TCP super-packet written with VIRTIO_NET_HDR_GSO_TCPV6, forwarded back out of the TUN
+// (no offloads towards us), comes back as exactly the original segments (hop limit - 1):
+// sequence numbers, PSH only on the last, checksums.
+TEST(TunOffload, TcpSuperPacketIsCutIntoTheOriginalSegments) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
+    CHILD_OK(tun);
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    CHILD_OK(set_ipv6_forwarding(true));
+
+    std::vector<Packet> run;
+    std::uint32_t seq = 0xfffff000;  // wraps inside the run
+    for (std::size_t i = 0; i < 7; ++i, seq += 1188) {
+      run.push_back(tcp_packet(kRemote, kOther, seq, 1188, i));
+    }
+    run.push_back(tcp_packet(kRemote, kOther, seq, 300, 7, 0x18));  // ACK PSH, shorter
+    std::vector<Packet> expected = run;
+    for (auto& p : expected) p[7] = 63;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      CHILD_CHECK(coalescable_tcp_payload(run[i]) != 0, "not coalescable");
+      if (i > 0) CHILD_CHECK(tcp_can_follow(run[0], total, run[i]), "cannot follow");
+      total += coalescable_tcp_payload(run[i]);
+    }
+    (void)make_tcp_gso_head(run[0], total, true);
+    std::vector<wire::Bytes> parts = {run[0]};
+    for (std::size_t i = 1; i < run.size(); ++i) parts.push_back(wire::Bytes(run[i]).subspan(72));
+    const IoResult w = tun->write_tcp_gso(parts, 72, 1188);
+    CHILD_CHECK(w.ok(), "write_tcp_gso: " + std::string(std::strerror(w.error)));
+
+    std::vector<std::uint8_t> buf(65536);
+    std::size_t got = 0;
+    for (int tries = 0; got < expected.size() && tries < 200; ++tries) {
+      pollfd p{tun->fd(), POLLIN, 0};
+      CHILD_CHECK(poll(&p, 1, 5000) == 1, "segment " + std::to_string(got) + " never came back");
+      const IoResult r = tun->read(buf);
+      CHILD_CHECK(r.ok(), "read");
+      const Packet pkt(buf.begin(), buf.begin() + static_cast<long>(r.count));
+      if (pkt.size() < 60 || pkt[6] != 6) continue;
+      CHILD_CHECK(pkt == expected[got], "segment " + std::to_string(got) + " differs (length " +
+                                            std::to_string(pkt.size()) + ", flags " +
+                                            std::to_string(pkt[53]) + ")");
+      ++got;
+    }
+    CHILD_CHECK(got == expected.size(), "only " + std::to_string(got) + " segments");
+    return {};
+  });
+}
+
 }  // namespace
 }  // namespace shipworm::os

@@ -132,17 +132,28 @@ IoResult TunDevice::write(wire::Bytes packet) {
 }
 
 IoResult TunDevice::write_udp_gso(std::span<const wire::Bytes> parts, std::uint16_t segment) {
+  return write_gso(parts, kGsoUdpL4, kIpv6UdpHeaders, 6, segment);
+}
+
+IoResult TunDevice::write_tcp_gso(std::span<const wire::Bytes> parts, std::uint16_t header_length,
+                                  std::uint16_t segment) {
+  return write_gso(parts, kGsoTcpV6, header_length, 16, segment);
+}
+
+IoResult TunDevice::write_gso(std::span<const wire::Bytes> parts, std::uint8_t gso_type,
+                              std::uint16_t header_length, std::uint16_t csum_offset,
+                              std::uint16_t segment) {
   if (!vnet_hdr_ || parts.empty() || parts.size() > 1 + kMaxCoalescedSegments ||
-      parts[0].size() < kIpv6UdpHeaders) {
+      parts[0].size() < header_length) {
     return {0, EINVAL};
   }
   VirtioNetHdr header{};
   header.flags = kNeedsCsum;
-  header.gso_type = kGsoUdpL4;
-  header.hdr_len = static_cast<std::uint16_t>(kIpv6UdpHeaders);
+  header.gso_type = gso_type;
+  header.hdr_len = header_length;
   header.gso_size = segment;
-  header.csum_start = 40;  // the UDP header
-  header.csum_offset = 6;  // its checksum field
+  header.csum_start = 40;  // the transport header (no extension headers)
+  header.csum_offset = csum_offset;
   std::array<iovec, 2 + kMaxCoalescedSegments> iov{};
   iov[0] = {&header, sizeof header};
   std::size_t n = 1;

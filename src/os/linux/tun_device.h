@@ -11,12 +11,14 @@
 // SO_REUSEPORT socket (see docs/os-linux.md, "Workers").
 //
 // Offloads (vnet_hdr): with IFF_VNET_HDR every read and write starts with a 10-byte
-// struct virtio_net_hdr (TUNSETVNETHDRSZ; linux/virtio_net.h). No TUNSETOFFLOAD feature is
-// set, so the kernel never hands us a GSO or partially checksummed packet: read() strips a
-// header that says "nothing to do". Writes carry an all-zero header, except write_udp_gso(),
-// which hands the kernel one UDP GSO super-packet (VIRTIO_NET_HDR_GSO_UDP_L4) that it cuts
-// into the original packets after the TUN, so the relay pays one write for a run of packets
-// of one flow (os/linux/udp_coalesce.h, docs/os-linux.md "TUN offloads").
+// struct virtio_net_hdr (TUNSETVNETHDRSZ; linux/virtio_net.h). Without `tso` no TUNSETOFFLOAD
+// feature is set, so the kernel never hands us a GSO or partially checksummed packet: read()
+// strips a header that says "nothing to do"; with it, read_offload() reports TCP
+// super-packets and partial checksums. Writes carry an all-zero header, except
+// write_udp_gso() / write_tcp_gso(), which hand the kernel one GSO super-packet
+// (VIRTIO_NET_HDR_GSO_UDP_L4 / TCPV6) that it cuts into the original packets after the TUN,
+// so the relay pays one write for a run of packets of one flow (os/linux/udp_coalesce.h,
+// docs/os-linux.md "TUN offloads").
 //
 // Addresses, routes, MTU and link state are set with Netlink, using ifindex().
 #pragma once
@@ -78,6 +80,11 @@ class TunDevice {
   // then the UDP payloads of the following packets. `segment` is the UDP payload length of
   // each packet but the last. At most 1 + kMaxCoalescedSegments parts. count = bytes.
   IoResult write_udp_gso(std::span<const wire::Bytes> parts, std::uint16_t segment);
+  // The same for a TCP/IPv6 super-packet (VIRTIO_NET_HDR_GSO_TCPV6): parts[0] is the first
+  // segment with headers (`header_length` = 40 + its TCP header) for the whole
+  // (make_tcp_gso_head), then the payloads of the following segments; `segment` = the MSS.
+  IoResult write_tcp_gso(std::span<const wire::Bytes> parts, std::uint16_t header_length,
+                         std::uint16_t segment);
   [[nodiscard]] bool vnet_hdr() const { return vnet_hdr_; }
   [[nodiscard]] bool tso() const { return tso_; }
   // Writes packets [from, batch.size()), skipping ones the kernel refuses, stopping at EAGAIN.
@@ -93,6 +100,8 @@ class TunDevice {
   UniqueFd fd_;
   std::string name_;
   unsigned ifindex_ = 0;
+  IoResult write_gso(std::span<const wire::Bytes> parts, std::uint8_t gso_type,
+                     std::uint16_t header_length, std::uint16_t csum_offset, std::uint16_t segment);
   bool vnet_hdr_ = false;
   bool tso_ = false;
 };

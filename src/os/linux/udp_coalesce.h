@@ -49,4 +49,29 @@ struct UdpHeadBackup {
 UdpHeadBackup make_udp_gso_head(wire::MutableBytes first, std::size_t total_payload);
 void restore_udp_head(wire::MutableBytes first, const UdpHeadBackup& backup);
 
+// TCP, the same way (VIRTIO_NET_HDR_GSO_TCPV6; the kernel cuts it with tcp_gso_segment,
+// which gives each segment its sequence number and clears PSH/FIN on all but the last).
+// A coalescable TCP packet: IPv6 without extension headers, Next Header 6, lengths
+// consistent, a TCP header that fits, a non-empty payload, flags ACK or ACK|PSH only, and a
+// correct checksum. Returns the payload length, else 0.
+std::size_t coalescable_tcp_payload(wire::Bytes packet);
+// TCP header length (data offset * 4) of a coalescable packet.
+std::size_t tcp_header_length(wire::Bytes packet);
+// `next` may follow the run that starts with `first` and holds `run_payload` bytes so far:
+// same IPv6 fields as same_udp_flow, same TCP header but for the sequence number, the
+// checksum and PSH (ports, acknowledgment, data offset, window, urgent pointer, options:
+// timestamps included), and its sequence number = first's + run_payload. Both coalescable;
+// a run ends after a packet with PSH (the caller's rule).
+bool tcp_can_follow(wire::Bytes first, std::size_t run_payload, wire::Bytes next);
+bool tcp_has_psh(wire::Bytes packet);
+// Like make_udp_gso_head: Payload Length for the whole, PSH set when the run's last packet
+// had it, checksum field = folded pseudo-header sum. restore_tcp_head() undoes it.
+struct TcpHeadBackup {
+  std::uint16_t payload_length = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t checksum = 0;
+};
+TcpHeadBackup make_tcp_gso_head(wire::MutableBytes first, std::size_t total_payload, bool psh);
+void restore_tcp_head(wire::MutableBytes first, const TcpHeadBackup& backup);
+
 }  // namespace shipworm::os
