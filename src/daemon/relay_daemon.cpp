@@ -155,7 +155,7 @@ struct IoCounters {
   std::uint64_t zero_copy_sends = 0;   // TUN packets sent from the slot they were read into
   std::uint64_t recv_batches = 0;
   std::uint64_t send_batches = 0;
-  std::uint64_t tun_gso_writes = 0;     // UDP GSO super-packets written to the TUN
+  std::uint64_t tun_gso_writes = 0;     // super-packets (UDP GSO or TCP TSO) written to the TUN
   std::uint64_t tun_gso_packets = 0;    // packets they carried
   std::uint64_t tun_gso_fallbacks = 0;  // super-packets refused, written one by one
   std::uint64_t tun_tso_reads = 0;      // TCP super-packets read from the TUN
