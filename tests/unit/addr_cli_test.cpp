@@ -1,30 +1,14 @@
 // End-to-end checks of `shipworm addr` as a user runs it (issue 2's acceptance line).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
+
+#include "cli_test_util.h"
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  Run r;
-  const std::string cmd = std::string(SHIPWORM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using shipworm::test::Run;
+Run run(const std::string& args) { return shipworm::test::run_shipworm(args); }
 
 TEST(AddrCli, DecodesTheBriefExampleAsJson) {
   const auto r = run("addr decode 2001:0000:4136:e378:8000:63bf:3fff:fdd2 --json");

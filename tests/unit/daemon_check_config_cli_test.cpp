@@ -9,25 +9,12 @@
 #include <fstream>
 #include <string>
 
+#include "cli_test_util.h"
+
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  Run r;
-  const std::string cmd = std::string(SHIPWORM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using shipworm::test::Run;
+Run run(const std::string& args) { return shipworm::test::run_shipworm(args); }
 
 // A configuration file in a private temporary directory, removed at the end of the test.
 class ConfigFile {

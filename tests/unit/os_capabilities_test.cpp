@@ -9,27 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "child_test_util.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/tun_device.h"
 
 namespace shipworm::os {
 namespace {
-
-#define CHILD_CHECK(cond, what)                                                                  \
-  do {                                                                                           \
-    if (!(cond))                                                                                 \
-      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
-             " [" #cond "]";                                                                     \
-  } while (0)
-
-#define RUN_IN_PRIVATE_NETNS(...)                                                        \
-  do {                                                                                   \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to drop capabilities";               \
-    const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
-    if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
-  } while (0)
 
 std::string list(const std::vector<int>& v) {
   std::string s;
@@ -38,7 +24,7 @@ std::string list(const std::vector<int>& v) {
 }
 
 TEST(Capabilities, KeepNetAdminOnlyAsUnprivilegedUser) {
-  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+  RUN_IN_CHILD_AS_ROOT("drop capabilities", []() -> std::string {
     auto nobody = lookup_user("nobody");
     CHILD_CHECK(nobody.ok(), nobody.ok() ? "" : nobody.error().message());
     const Status s =
@@ -66,7 +52,7 @@ TEST(Capabilities, KeepNetAdminOnlyAsUnprivilegedUser) {
 }
 
 TEST(Capabilities, DropEverythingStayingRoot) {
-  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+  RUN_IN_CHILD_AS_ROOT("drop capabilities", []() -> std::string {
     const Status s = drop_privileges({});
     CHILD_CHECK(s.ok(), s.ok() ? "" : s.error().message());
     auto caps = current_capabilities();
@@ -80,7 +66,7 @@ TEST(Capabilities, DropEverythingStayingRoot) {
 }
 
 TEST(Capabilities, UnknownCapabilityIsRejected) {
-  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+  RUN_IN_CHILD_AS_ROOT("drop capabilities", []() -> std::string {
     const Status s = drop_privileges({.keep = {4000}});
     CHILD_CHECK(!s.ok() && s.error().code() == EINVAL, "accepted capability 4000");
     return {};

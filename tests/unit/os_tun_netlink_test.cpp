@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "child_test_util.h"
 #include "os/linux/netlink.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/sysctl.h"
@@ -31,27 +32,6 @@ namespace shipworm::os {
 namespace {
 
 using wire::Ipv6Address;
-
-#define CHILD_CHECK(cond, what)                                                                  \
-  do {                                                                                           \
-    if (!(cond))                                                                                 \
-      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
-             " [" #cond "]";                                                                     \
-  } while (0)
-
-#define CHILD_OK(expr)                                                    \
-  do {                                                                    \
-    auto&& r_ = (expr);                                                   \
-    CHILD_CHECK(r_.ok(), r_.ok() ? std::string() : r_.error().message()); \
-  } while (0)
-
-#define RUN_IN_PRIVATE_NETNS(...)                                                        \
-  do {                                                                                   \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";      \
-    const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
-    if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
-  } while (0)
 
 Ipv6Address v6(const char* text) { return *Ipv6Address::parse(text); }
 

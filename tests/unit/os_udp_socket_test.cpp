@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "child_test_util.h"
 #include "os/linux/netlink.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/udp_socket.h"
@@ -20,21 +21,6 @@ using wire::Endpoint;
 using wire::Ipv4Address;
 
 // In the child: return a failure text instead of asserting (gtest cannot see the child).
-#define CHILD_CHECK(cond, what)                                                                  \
-  do {                                                                                           \
-    if (!(cond))                                                                                 \
-      return std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + std::string(what) + \
-             " [" #cond "]";                                                                     \
-  } while (0)
-
-#define RUN_IN_PRIVATE_NETNS(...)                                                        \
-  do {                                                                                   \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create a network namespace";      \
-    const ChildOutcome outcome_ = run_in_child(__VA_ARGS__);                             \
-    if (outcome_.kind == ChildOutcome::Kind::unsupported) GTEST_SKIP() << outcome_.text; \
-    ASSERT_EQ(outcome_.kind, ChildOutcome::Kind::passed) << outcome_.text;               \
-  } while (0)
-
 const Ipv4Address kLoopback = Ipv4Address::from_octets(127, 0, 0, 1);
 const Ipv4Address kPrimary = Ipv4Address::from_octets(192, 0, 2, 1);    // TEST-NET-1
 const Ipv4Address kSecondary = Ipv4Address::from_octets(192, 0, 2, 2);  // RFC 4380 §4
