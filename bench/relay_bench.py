@@ -150,6 +150,10 @@ def main():
     ap.add_argument("--peers", default=os.path.join(L.REPO, "build", "release", "bench",
                                                      "relay_peers"))
     ap.add_argument("--only", default="shipworm,miredo,kernel")
+    ap.add_argument("--own-threads", action="store_true",
+                    help="repeat the small-packet steps of both relays with the lab's bridge "
+                         "ports on threaded NAPI, so the native host's and the client's "
+                         "receive paths are not charged to the relay (bench/README.md)")
     a = ap.parse_args()
     if a.shipworm:
         os.environ["SHIPWORM_BIN"] = a.shipworm
@@ -185,6 +189,26 @@ def main():
             c.ip_cmd("-6", "route", "add", "2001:db8:1::/64", "via", VX_RELAY, "dev", "vx0")
             L.log("measuring the kernel's VXLAN between the same namespaces")
             rows.append(measure("kernel VXLAN", c, L.NATIVE_V6, rates, seconds, []))
+            c.ip_cmd("-6", "route", "del", "2001:db8:1::/64", "via", VX_RELAY, "dev", "vx0")
+        if a.own_threads:
+            lab.receivers_on_own_threads()
+            for row in rows:
+                impl = row["name"].split()[0]
+                if impl not in ("shipworm", "miredo"):
+                    continue
+                extra = [f"BindPort {RELAY_PORT}"]
+                if impl == "shipworm":
+                    extra += ["LogLevel warning", "PeerTableSize 65536"]
+                rp = lab.start_role(impl, "relay", core.relay, extra=extra)
+                time.sleep(0.3)
+                warm(core, c, addr, impl)
+                pids = ns_pids(core.relay)
+                L.log(f"measuring {impl} relay, own-threads accounting (pids {pids})")
+                for direction, rev in (("c2n", False), ("n2c", True)):
+                    row[direction + "_own"] = [udp_step(c, L.NATIVE_V6, pps, rev, seconds, pids)
+                                               for pps in rates]
+                rp.stop()
+                time.sleep(0.3)
 
     print(f"\nRelay benchmark: Miredo client (direct) <-> native IPv6 host, {seconds} s per "
           "UDP step, 64-byte UDP payloads")
@@ -205,17 +229,31 @@ def main():
                 us = f"{s['cpu_us_per_pkt']:.2f}" if r["name"] != "kernel VXLAN" else "-"
                 cells.append(f"{s['delivered_pps']:>10.0f} {s['loss']:>6.1%} {cpu:>6} {us:>8}")
             print(f"{pps:>12} | " + " | ".join(cells))
+    own = [r for r in rows if "c2n_own" in r]
+    for direction, what in (("c2n", "client -> native"), ("n2c", "native -> client")):
+        if not own:
+            break
+        print(f"\nsmall packets, {what}, own-threads accounting (receivers on NAPI threads)")
+        print(f"{'offered pps':>12} | " + " | ".join(f"{r['name']:^34}" for r in own))
+        for i, pps in enumerate(rates):
+            cells = []
+            for r in own:
+                s = r[direction + "_own"][i]
+                cpu = f"{s['cpu_share']:.0%}" if "cpu_share" in s else "-"
+                cells.append(f"{s['delivered_pps']:>10.0f} {s['loss']:>6.1%} {cpu:>6} "
+                             f"{s['cpu_us_per_pkt']:>8.2f}")
+            print(f"{pps:>12} | " + " | ".join(cells))
     named = {r["name"].split()[0]: r for r in rows}
     if "shipworm" in named and "miredo" in named:
         s, m = named["shipworm"], named["miredo"]
         print("\nratios shipworm / Miredo:")
         print(f"  TCP c->n {s['tcp_c2n'] / max(m['tcp_c2n'], 1e-9):.2f}x, "
               f"n->c {s['tcp_n2c'] / max(m['tcp_n2c'], 1e-9):.2f}x")
-        for direction in ("c2n", "n2c"):
+        for direction in ("c2n", "n2c") + (("c2n_own", "n2c_own") if "c2n_own" in s else ()):
             for i, pps in enumerate(rates):
                 a_, b_ = s[direction][i], m[direction][i]
                 if b_["cpu_us_per_pkt"] == b_["cpu_us_per_pkt"] and b_["cpu_us_per_pkt"] > 0:
-                    print(f"  {direction} {pps:>7} pps: CPU per packet "
+                    print(f"  {direction:7} {pps:>7} pps: CPU per packet "
                           f"{a_['cpu_us_per_pkt'] / b_['cpu_us_per_pkt']:.2f}, loss "
                           f"{a_['loss']:.1%} vs {b_['loss']:.1%}")
         if "kernel" in named:
