@@ -28,6 +28,7 @@
 #include "core/client_engine.h"
 #include "daemon/control_server.h"
 #include "daemon/metrics.h"
+#include "daemon/role_runtime.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -356,13 +357,7 @@ class HookRunner {
 // --- configuration -----------------------------------------------------------------------
 
 ConfigResult load(const ClientRunOptions& o) {
-  return o.config_path ? load_config_file(*o.config_path, Role::client, o.overrides)
-                       : config_from_overrides(Role::client, o.overrides);
-}
-
-void print_problems(const ConfigResult& r, Logger& log) {
-  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
-  for (const auto& e : r.errors) log.error("{}", e.to_string());
+  return load_role_config(o.config_path, Role::client, o.overrides);
 }
 
 core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<ServerPair> servers,
@@ -500,32 +495,10 @@ class ClientDaemon final : public core::ActionSink {
   // The control socket (`shipworm status|peers`) and the metrics listener, per the
   // configuration, as the server does.
   bool open_endpoints() {
-    if (!config_.common.control_socket.empty()) {
-      auto s = RequestServer::open_unix(loop_, config_.common.control_socket,
-                                        [this](std::string_view req) -> std::string {
-                                          if (req == "status") return status_json();
-                                          if (req == "peers") return peers_json();
-                                          if (req == "metrics") return metrics_text();
-                                          return "{\"error\": \"unknown request\"}\n";
-                                        });
-      if (!s) {
-        log_.error("{}", s.error().message());
-        return false;
-      }
-      control_ = std::move(s.value());
-    }
-    if (config_.common.metrics) {
-      auto s = RequestServer::open_tcp(
-          loop_, *config_.common.metrics,
-          [this](std::string_view head) { return http_metrics_response(head, metrics_text()); });
-      if (!s) {
-        log_.error("{}", s.error().message());
-        return false;
-      }
-      metrics_ = std::move(s.value());
-      log_.notice("metrics on http://{}/metrics", metrics_->where());
-    }
-    return true;
+    return endpoints_.open(loop_, config_.common,
+                           {[this] { return status_json(); }, [this] { return peers_json(); },
+                            [this] { return metrics_text(); }},
+                           log_);
   }
 
   // Drop counters by name (codec reasons, the client's own, the daemon's I/O), non-zero only;
@@ -796,7 +769,7 @@ class ClientDaemon final : public core::ActionSink {
   void reload() {
     os::SdNotify::reloading();
     auto r = load(options_);
-    print_problems(r, log_);
+    log_problems(r, log_);
     if (!r.ok()) {
       log_.error("reload: configuration rejected; keeping the previous one");
     } else {
@@ -1210,57 +1183,32 @@ class ClientDaemon final : public core::ActionSink {
   std::uint64_t seen_ra_ = 0;
   std::optional<TimePoint> rs_sent_at_;
   std::optional<core::Duration> server_rtt_;
-  std::unique_ptr<RequestServer> control_;
-  std::unique_ptr<RequestServer> metrics_;
+  RoleEndpoints endpoints_;
 };
 
 }  // namespace
 
 int run_client(const ClientRunOptions& options) {
-  Logger boot;
-  const auto r = load(options);
-  print_problems(r, boot);
-  if (!r.ok()) return 2;
-  const ClientConfig& config = *r.config->client();
-
-  LogOptions lo;
-  lo.level = config.common.log_level;
-  lo.syslog_facility = config.common.syslog_facility;
-  lo.ident = "shipworm-client";
-  Logger log(lo);
-
-  auto loop = os::EventLoop::create();
-  if (!loop) {
-    log.error("{}", loop.error().message());
-    return 1;
-  }
-  ClientDaemon daemon(log, *loop.value(), options, config);
+  RoleBoot b;
+  boot_role(options.config_path, Role::client, options.overrides, "shipworm-client", b);
+  if (!b.ok()) return b.status;
+  const ClientConfig& config = *b.config.config->client();
+  Logger& log = *b.log;
+  os::EventLoop& loop = *b.loop;
+  ClientDaemon daemon(log, loop, options, config);
   if (!daemon.open()) return 1;
 
   // Everything privileged is open. CAP_NET_ADMIN stays: the Teredo address changes with the
   // NAT mapping, and adding/removing it (and the default route) is an rtnetlink request that
   // needs it. The hook script inherits at most that (bounding set, no_new_privs).
-  os::PrivilegeDrop drop;
-  drop.keep = {CAP_NET_ADMIN};
-  if (const auto st = os::drop_privileges(drop); !st) {
-    log.warning("could not drop privileges: {}", st.error().message());
-  }
-
-  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
-  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
-  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
-  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
-  daemon.begin();
-  const auto st = loop.value()->run();
-  os::SdNotify::stopping();
-  daemon.log_counters();
-  daemon.shutdown();
-  if (!st) {
-    log.error("{}", st.error().message());
-    return 1;
-  }
-  log.notice("stopped");
-  return daemon.exit_code();
+  // Ready (sd_notify) only once qualified: begin() starts qualification.
+  return run_in_foreground(loop, log,
+                           {.keep_capabilities = {CAP_NET_ADMIN},
+                            .reload = [&] { daemon.reload(); },
+                            .log_counters = [&] { daemon.log_counters(); },
+                            .started = [&] { daemon.begin(); },
+                            .stopped = [&] { daemon.shutdown(); },
+                            .exit_code = [&] { return daemon.exit_code(); }});
 }
 
 }  // namespace shipworm::daemon

@@ -14,6 +14,7 @@
 #include "core/relay_engine.h"
 #include "daemon/control_server.h"
 #include "daemon/metrics.h"
+#include "daemon/role_runtime.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -65,12 +66,7 @@ class BufferedCsprng final : public core::RandomSource {
 };
 
 ConfigResult load(const RelayRunOptions& o) {
-  return load_config(o.config_path.value_or(""), Role::relay, o.overrides);
-}
-
-void print_problems(const ConfigResult& r, Logger& log) {
-  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
-  for (const auto& e : r.errors) log.error("{}", e.to_string());
+  return load_role_config(o.config_path, Role::relay, o.overrides);
 }
 
 os::Ipv6Prefix teredo_route_prefix(std::uint32_t prefix) {
@@ -475,7 +471,7 @@ class RelayDaemon {
   void reload() {
     os::SdNotify::reloading();
     auto r = load(options_);
-    print_problems(r, log_);
+    log_problems(r, log_);
     if (!r.ok()) {
       log_.error("reload: configuration rejected; still relaying with the previous one");
     } else {
@@ -548,26 +544,10 @@ class RelayDaemon {
   // The control socket and the metrics listener, per the configuration (server_daemon.cpp
   // does the same). Opened once: a reload that changes them warns that a restart is needed.
   bool open_endpoints(const RelayConfig& c) {
-    if (!c.common.control_socket.empty()) {
-      auto s = RequestServer::open_unix(loop_, c.common.control_socket,
-                                        [this](std::string_view req) -> std::string {
-                                          if (req == "status") return status_json();
-                                          if (req == "peers") return peers_json();
-                                          if (req == "metrics") return metrics_text();
-                                          return "{\"error\": \"unknown request\"}\n";
-                                        });
-      if (!s) return fail(s.error().message());
-      control_ = std::move(s.value());
-    }
-    if (c.common.metrics) {
-      auto s = RequestServer::open_tcp(loop_, *c.common.metrics, [this](std::string_view head) {
-        return http_metrics_response(head, metrics_text());
-      });
-      if (!s) return fail(s.error().message());
-      metrics_ = std::move(s.value());
-      log_.notice("metrics on http://{}/metrics", metrics_->where());
-    }
-    return true;
+    return endpoints_.open(loop_, c.common,
+                           {[this] { return status_json(); }, [this] { return peers_json(); },
+                            [this] { return metrics_text(); }},
+                           log_);
   }
 
   // Drop counters by name (codec reasons, the relay's own, the I/O layer's), non-zero only.
@@ -963,31 +943,19 @@ class RelayDaemon {
   TimePoint started_ = os::EventLoop::now();
   std::string last_transition_ = "started";
   TimePoint last_transition_at_ = started_;
-  std::unique_ptr<RequestServer> control_;
-  std::unique_ptr<RequestServer> metrics_;
+  RoleEndpoints endpoints_;
 };
 
 }  // namespace
 
 int run_relay(const RelayRunOptions& options) {
-  Logger boot;
-  const auto r = load(options);
-  print_problems(r, boot);
-  if (!r.ok()) return 2;
-  const RelayConfig& config = *r.config->relay();
-
-  LogOptions lo;
-  lo.level = config.common.log_level;
-  lo.syslog_facility = config.common.syslog_facility;
-  lo.ident = "shipworm-relay";
-  Logger log(lo);
-
-  auto loop = os::EventLoop::create();
-  if (!loop) {
-    log.error("{}", loop.error().message());
-    return 1;
-  }
-  RelayDaemon daemon(log, *loop.value(), options);
+  RoleBoot b;
+  boot_role(options.config_path, Role::relay, options.overrides, "shipworm-relay", b);
+  if (!b.ok()) return b.status;
+  const RelayConfig& config = *b.config.config->relay();
+  Logger& log = *b.log;
+  os::EventLoop& loop = *b.loop;
+  RelayDaemon daemon(log, loop, options);
   if (!daemon.start(config) || !daemon.open_endpoints(config)) {
     daemon.shutdown();
     return 1;
@@ -996,28 +964,17 @@ int run_relay(const RelayRunOptions& options) {
   // Everything privileged is open. CAP_NET_ADMIN stays: a reload may change the MTU or the
   // route, and the route is removed at exit. No other capability is kept (a BindPort below
   // 1024 chosen at a reload needs a restart).
-  os::PrivilegeDrop drop;
-  drop.keep = {CAP_NET_ADMIN};
-  if (const auto st = os::drop_privileges(drop); !st) {
-    log.warning("could not drop privileges: {}", st.error().message());
-  }
-
-  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
-  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
-  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
-  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
-  os::SdNotify::ready();
-  os::SdNotify::status("relaying");
-  const auto st = loop.value()->run();
-  os::SdNotify::stopping();
-  daemon.log_counters();
-  daemon.shutdown();
-  if (!st) {
-    log.error("{}", st.error().message());
-    return 1;
-  }
-  log.notice("stopped");
-  return 0;
+  return run_in_foreground(loop, log,
+                           {.keep_capabilities = {CAP_NET_ADMIN},
+                            .reload = [&] { daemon.reload(); },
+                            .log_counters = [&] { daemon.log_counters(); },
+                            .started =
+                                [] {
+                                  os::SdNotify::ready();
+                                  os::SdNotify::status("relaying");
+                                },
+                            .stopped = [&] { daemon.shutdown(); },
+                            .exit_code = {}});
 }
 
 }  // namespace shipworm::daemon

@@ -10,6 +10,7 @@
 #include "core/server_engine.h"
 #include "daemon/control_server.h"
 #include "daemon/metrics.h"
+#include "daemon/role_runtime.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -30,13 +31,7 @@ using wire::Endpoint;
 using wire::Ipv4Address;
 
 ConfigResult load(const ServerRunOptions& o) {
-  return o.config_path ? load_config_file(*o.config_path, Role::server, o.overrides)
-                       : config_from_overrides(Role::server, o.overrides);
-}
-
-void print_problems(const ConfigResult& r, Logger& log) {
-  for (const auto& w : r.warnings) log.warning("{}", w.to_string());
-  for (const auto& e : r.errors) log.error("{}", e.to_string());
+  return load_role_config(o.config_path, Role::server, o.overrides);
 }
 
 core::ServerEngineConfig engine_config(const ServerConfig& c, std::uint64_t hash_key) {
@@ -138,7 +133,7 @@ class ServerDaemon {
   void reload() {
     os::SdNotify::reloading();
     auto r = load(options_);
-    print_problems(r, log_);
+    log_problems(r, log_);
     if (!r.ok()) {
       log_.error("reload: configuration rejected; still serving with the previous one");
     } else if (apply(*r.config->server())) {
@@ -277,31 +272,9 @@ class ServerDaemon {
 
   // The control socket and the metrics listener, per the configuration.
   bool open_endpoints(const ServerConfig& config) {
-    if (!config.common.control_socket.empty()) {
-      auto s = RequestServer::open_unix(loop_, config.common.control_socket,
-                                        [this](std::string_view req) -> std::string {
-                                          if (req == "status") return status_json();
-                                          if (req == "metrics") return metrics_text();
-                                          return "{\"error\": \"unknown request\"}\n";
-                                        });
-      if (!s) {
-        log_.error("{}", s.error().message());
-        return false;
-      }
-      control_ = std::move(s.value());
-    }
-    if (config.common.metrics) {
-      auto s = RequestServer::open_tcp(
-          loop_, *config.common.metrics,
-          [this](std::string_view head) { return http_metrics_response(head, metrics_text()); });
-      if (!s) {
-        log_.error("{}", s.error().message());
-        return false;
-      }
-      metrics_ = std::move(s.value());
-      log_.notice("metrics on http://{}/metrics", metrics_->where());
-    }
-    return true;
+    return endpoints_.open(
+        loop_, config.common,
+        {[this] { return status_json(); }, {}, [this] { return metrics_text(); }}, log_);
   }
 
  private:
@@ -480,55 +453,33 @@ class ServerDaemon {
   std::uint64_t send_failures_ = 0;
   os::EventLoop::TimePoint started_ = os::EventLoop::now();
   std::string last_transition_ = "started";
-  std::unique_ptr<RequestServer> control_;
-  std::unique_ptr<RequestServer> metrics_;
+  RoleEndpoints endpoints_;
 };
 
 }  // namespace
 
 int run_server(const ServerRunOptions& options) {
-  Logger boot;
-  const auto r = load(options);
-  print_problems(r, boot);
-  if (!r.ok()) return 2;
-  const ServerConfig& config = *r.config->server();
-
-  LogOptions lo;
-  lo.level = config.common.log_level;
-  lo.syslog_facility = config.common.syslog_facility;
-  lo.ident = "shipworm-server";
-  Logger log(lo);
-
-  auto loop = os::EventLoop::create();
-  if (!loop) {
-    log.error("{}", loop.error().message());
-    return 1;
-  }
-  ServerDaemon daemon(log, *loop.value(), options, config);
+  RoleBoot b;
+  boot_role(options.config_path, Role::server, options.overrides, "shipworm-server", b);
+  if (!b.ok()) return b.status;
+  const ServerConfig& config = *b.config.config->server();
+  Logger& log = *b.log;
+  os::EventLoop& loop = *b.loop;
+  ServerDaemon daemon(log, loop, options, config);
   if (!daemon.apply(config) || !daemon.open_endpoints(config)) return 1;
 
   // Everything privileged is open: keep only what a reload to new addresses needs.
-  os::PrivilegeDrop drop;
-  drop.keep = {CAP_NET_BIND_SERVICE};
-  if (const auto st = os::drop_privileges(drop); !st) {
-    log.warning("could not drop privileges: {}", st.error().message());
-  }
-
-  (void)loop.value()->on_signal(SIGHUP, [&] { daemon.reload(); });
-  (void)loop.value()->on_signal(SIGUSR1, [&] { daemon.log_counters(); });
-  (void)loop.value()->on_signal(SIGTERM, [&] { loop.value()->stop(); });
-  (void)loop.value()->on_signal(SIGINT, [&] { loop.value()->stop(); });
-  os::SdNotify::ready();
-  os::SdNotify::status("serving");
-  const auto st = loop.value()->run();
-  os::SdNotify::stopping();
-  daemon.log_counters();
-  if (!st) {
-    log.error("{}", st.error().message());
-    return 1;
-  }
-  log.notice("stopped");
-  return 0;
+  return run_in_foreground(loop, log,
+                           {.keep_capabilities = {CAP_NET_BIND_SERVICE},
+                            .reload = [&] { daemon.reload(); },
+                            .log_counters = [&] { daemon.log_counters(); },
+                            .started =
+                                [] {
+                                  os::SdNotify::ready();
+                                  os::SdNotify::status("serving");
+                                },
+                            .stopped = {},
+                            .exit_code = {}});
 }
 
 }  // namespace shipworm::daemon
