@@ -130,6 +130,18 @@ def warm(core, c, addr, what):
     return False
 
 
+def start_relay(lab, core, c, addr, impl):
+    """Start `impl`'s relay on the lab's relay port and warm it up (it trusts the client
+    once the native host has pinged it); returns the process and the relay's pids."""
+    extra = [f"BindPort {RELAY_PORT}"]
+    if impl == "shipworm":
+        extra += ["LogLevel warning", "PeerTableSize 65536"]
+    rp = lab.start_role(impl, "relay", core.relay, extra=extra)
+    time.sleep(0.3)
+    warm(core, c, addr, impl)
+    return rp, ns_pids(core.relay)
+
+
 def setup_vxlan(lab, c, relay, native):
     c.ip_cmd("link", "add", "vx0", "type", "vxlan", "id", "42", "remote", L.RELAY_IP, "local",
              c.ip, "dstport", "4789", "dev", "eth0")
@@ -169,13 +181,7 @@ def main():
         lab.start_role("miredo", "client", c)
         addr = lab.wait_qualified(c, timeout=10)
         for impl in [x for x in a.only.split(",") if x in ("shipworm", "miredo")]:
-            extra = [f"BindPort {RELAY_PORT}"]
-            if impl == "shipworm":
-                extra += ["LogLevel warning", "PeerTableSize 65536"]
-            rp = lab.start_role(impl, "relay", core.relay, extra=extra)
-            time.sleep(0.3)
-            warm(core, c, addr, impl)
-            pids = ns_pids(core.relay)
+            rp, pids = start_relay(lab, core, c, addr, impl)
             rss0 = sum(int(open(f"/proc/{p}/status").read().split("VmRSS:")[1].split()[0])
                        for p in pids)
             L.log(f"measuring {impl} relay (pids {pids})")
@@ -196,13 +202,7 @@ def main():
                 impl = row["name"].split()[0]
                 if impl not in ("shipworm", "miredo"):
                     continue
-                extra = [f"BindPort {RELAY_PORT}"]
-                if impl == "shipworm":
-                    extra += ["LogLevel warning", "PeerTableSize 65536"]
-                rp = lab.start_role(impl, "relay", core.relay, extra=extra)
-                time.sleep(0.3)
-                warm(core, c, addr, impl)
-                pids = ns_pids(core.relay)
+                rp, pids = start_relay(lab, core, c, addr, impl)
                 L.log(f"measuring {impl} relay, own-threads accounting (pids {pids})")
                 for direction, rev in (("c2n", False), ("n2c", True)):
                     row[direction + "_own"] = [udp_step(c, L.NATIVE_V6, pps, rev, seconds, pids)
