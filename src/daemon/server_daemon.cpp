@@ -172,8 +172,7 @@ class ServerDaemon {
     const auto& c = engine_->counters();
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       // Frames the AF_XDP path refused count under the same codec reasons.
-      const std::uint64_t n =
-          c.malformed[i] + (i < frame_malformed_.size() ? frame_malformed_[i] : 0);
+      const std::uint64_t n = c.malformed[i] + frame_malformed_[i];
       if (n) out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), n);
     }
     for (std::size_t i = 0; i < c.dropped.size(); ++i) {
@@ -188,6 +187,7 @@ class ServerDaemon {
   // `shipworm status`: one JSON document (keys in a fixed, readable order).
   [[nodiscard]] std::string status_json() const {
     const auto& c = engine_->counters();
+    const auto dropped = drops();
     const auto now = os::EventLoop::now();
     nlohmann::ordered_json j;
     j["role"] = "server";
@@ -208,9 +208,9 @@ class ServerDaemon {
                      {"forwarded_teredo", c.forwarded_teredo},
                      {"forwarded_native", c.forwarded_native},
                      {"echo_replies", c.echo_replies},
-                     {"dropped", total(drops())}};
+                     {"dropped", total(dropped)}};
     nlohmann::ordered_json d = nlohmann::ordered_json::object();
-    for (const auto& [name, n] : drops()) d[std::string(name)] = n;
+    for (const auto& [name, n] : dropped) d[std::string(name)] = n;
     j["drops"] = d;
     if (xdp_) {
       const auto x = xdp_->total_counters();
