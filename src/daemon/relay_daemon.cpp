@@ -25,6 +25,7 @@
 #include "os/linux/tcp_segment.h"
 #include "os/linux/tun_device.h"
 #include "os/linux/udp_coalesce.h"
+#include "os/linux/udp_segment.h"
 #include "os/linux/udp_socket.h"
 #include "wire/teredo_address.h"
 
@@ -156,6 +157,8 @@ struct IoCounters {
   std::uint64_t tun_gso_fallbacks = 0;  // super-packets refused, written one by one
   std::uint64_t tun_tso_reads = 0;      // TCP super-packets read from the TUN
   std::uint64_t tun_tso_segments = 0;   // segments cut from them
+  std::uint64_t tun_uso_reads = 0;      // UDP super-packets read from the TUN
+  std::uint64_t tun_uso_segments = 0;   // datagrams cut from them
   std::uint64_t tun_offload_drops = 0;  // unusable offload reads (bad header, unknown GSO)
 };
 
@@ -176,7 +179,7 @@ class RelayWorker final : public core::ActionSink {
     if (rx_.slot_size() == slot) return;
     rx_ = os::DatagramBatch(kBatch, slot);
     tx_ = os::DatagramBatch(kBatch, slot);
-    // TSO reads: a super-packet starts in the send slot and goes on here; it is then
+    // TSO/USO reads: a super-packet starts in the send slot and goes on here; it is then
     // copied whole to the front of this buffer (room for the slot) and cut from there.
     if (tun_->tso()) super_.assign(slot + kMaxSuperPacket, 0);
     ctrl_ = os::DatagramBatch(kControlBatch, slot);
@@ -226,7 +229,7 @@ class RelayWorker final : public core::ActionSink {
         if (!os::would_block(r.error)) ++io_.tun_read_errors;
         break;
       }
-      if (info.tcp6_gso || info.other_gso || r.count > buf.size()) {
+      if (info.tcp6_gso || info.udp_gso || info.other_gso || r.count > buf.size()) {
         on_super_packet(now, buf, r.count, info);
         continue;
       }
@@ -243,24 +246,33 @@ class RelayWorker final : public core::ActionSink {
     flush(ctrl_);
   }
 
-  // A TCP super-packet (TSO read): cut into the native host's segments, each decided by the
-  // engine in its own send slot as if it had been read alone.
+  // A TCP (TSO) or UDP (USO) super-packet: cut into the packets the native side sent, each
+  // decided by the engine in its own send slot as if it had been read alone.
   void on_super_packet(TimePoint now, wire::MutableBytes slot, std::size_t length,
                        const os::TunReadInfo& info) {
     std::copy(slot.begin(), slot.end(), super_.begin());
     const wire::Bytes packet = wire::Bytes(super_).first(length);
-    if (!info.tcp6_gso || !segmenter_.start(packet, info.gso_size) ||
-        segmenter_.header_length() + info.gso_size > slot.size()) {
+    if (info.tcp6_gso && tcp_segmenter_.start(packet, info.gso_size) &&
+        tcp_segmenter_.header_length() + info.gso_size <= slot.size()) {
+      ++io_.tun_tso_reads;
+      io_.tun_tso_segments += decide_segments(now, tcp_segmenter_);
+    } else if (info.udp_gso && udp_segmenter_.start(packet, info.gso_size) &&
+               os::Udp6Segmenter::header_length() + info.gso_size <= slot.size()) {
+      ++io_.tun_uso_reads;
+      io_.tun_uso_segments += decide_segments(now, udp_segmenter_);
+    } else {
       ++io_.tun_offload_drops;
-      return;
     }
-    ++io_.tun_tso_reads;
-    for (;;) {
+  }
+
+  template <class Segmenter>
+  std::size_t decide_segments(TimePoint now, Segmenter& segmenter) {
+    std::size_t count = 0;
+    for (;; ++count) {
       if (tx_.full()) flush(tx_);
       const wire::MutableBytes out = tx_.next_buffer();
-      const std::size_t n = segmenter_.next(out);
-      if (n == 0) break;
-      ++io_.tun_tso_segments;
+      const std::size_t n = segmenter.next(out);
+      if (n == 0) return count;
       current_ = out.data();
       engine_->on_tun_inplace(now, out.first(n), *this);
       current_ = nullptr;
@@ -306,6 +318,7 @@ class RelayWorker final : public core::ActionSink {
   [[nodiscard]] const os::UdpSocket& socket() const { return socket_; }
   void set_socket(os::UdpSocket s) { socket_ = std::move(s); }
   [[nodiscard]] const IoCounters& io() const { return io_; }
+  [[nodiscard]] bool tun_uso() const { return tun_->uso(); }
 
  private:
   void flush(os::DatagramBatch& b) {
@@ -411,7 +424,8 @@ class RelayWorker final : public core::ActionSink {
   bool tun_gso_ = false;  // coalesce into UDP GSO super-packets (the TUN has a vnet header)
   static constexpr std::size_t kMaxSuperPacket = 65536 + 256;
   std::vector<std::uint8_t> super_;  // TSO reads (see resize)
-  os::Tcp6Segmenter segmenter_;
+  os::Tcp6Segmenter tcp_segmenter_;
+  os::Udp6Segmenter udp_segmenter_;
   IoCounters io_;
 };
 
@@ -426,7 +440,8 @@ class RelayDaemon {
     if (!nl) return fail(nl.error().message());
     netlink_.emplace(std::move(nl.value()));
 
-    auto tun = os::TunDevice::open({c.interface_name, false, /*vnet_hdr=*/true, /*tso=*/true});
+    auto tun = os::TunDevice::open(
+        {c.interface_name, false, /*vnet_hdr=*/true, /*tso=*/true, /*uso=*/true});
     if (!tun) return fail(tun.error().message());
     tun_.emplace(std::move(tun.value()));
     const unsigned ifindex = tun_->ifindex();
@@ -645,6 +660,9 @@ class RelayDaemon {
                {"tun_gso_fallbacks", io.tun_gso_fallbacks},
                {"tun_tso_reads", io.tun_tso_reads},
                {"tun_tso_segments", io.tun_tso_segments},
+               {"tun_uso", worker_->tun_uso()},
+               {"tun_uso_reads", io.tun_uso_reads},
+               {"tun_uso_segments", io.tun_uso_segments},
                {"tun_offload_drops", io.tun_offload_drops},
                {"udp_receive_errors", io.udp_recv_errors},
                {"tun_read_errors", io.tun_read_errors}};

@@ -20,6 +20,10 @@
                                 host arrive intact (SHA-256 at both ends) through the relay's
                                 offloads: TCP super-packets read from the TUN and cut into
                                 segments, segments merged into TSO writes, UDP GSO sends
+    test_relay.py uso           the native host sends UDP with UDP_SEGMENT (one super-packet
+                                of datagrams to the client): the relay reads it whole from
+                                the TUN (USO), cuts it, and every datagram reaches the Miredo
+                                client intact and in order
 """
 import json
 import os
@@ -32,7 +36,8 @@ import lab as L
 import teredo_packets as T
 
 TOKENS = {"full-cone": "rfc", "address-restricted": "rar", "port-restricted": "rpr",
-          "spoof": "rsp", "flood": "rfl", "host": "rho", "tcp": "rtc"}
+          "spoof": "rsp", "flood": "rfl", "host": "rho", "tcp": "rtc",
+          "uso": "rus"}
 PINGS = 3
 RELAY_PORT = 3545
 ATTACKER_IP = "203.0.113.66"
@@ -342,17 +347,85 @@ def tcp(lab, check):
     check.that(rp.alive(), "shipworm relay still running")
 
 
+# Receives `count` datagrams (or what comes within 10 s) on UDP port `port`; prints how many
+# and the SHA-256 of their payloads in arrival order.
+UDP_RECEIVER = """
+import hashlib, socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", port))
+s.settimeout(10)
+h, n = hashlib.sha256(), 0
+print("ready", flush=True)
+try:
+    while n < count:
+        h.update(s.recv(2048))
+        n += 1
+except socket.timeout:
+    pass
+print(n, h.hexdigest(), flush=True)
+"""
+# Sends `bursts` sendto() calls of `per_burst` datagrams of `size` bytes each with UDP_SEGMENT
+# (Linux: IPPROTO_UDP option 103); prints the count and SHA-256 of what it sent.
+UDP_GSO_SENDER = """
+import hashlib, socket, sys, time
+dst, port, size, per_burst, bursts = sys.argv[1], *map(int, sys.argv[2:6])
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_UDP, 103, size)
+h = hashlib.sha256()
+for b in range(bursts):
+    data = bytes((b * 31 + k * 7) & 0xff for k in range(size * per_burst))
+    s.sendto(data, (dst, port))
+    for k in range(per_burst):
+        h.update(data[k * size:(k + 1) * size])
+    time.sleep(0.05)
+print(bursts * per_burst, h.hexdigest(), flush=True)
+"""
+
+
+def uso(lab, check):
+    core, rp = start(lab)
+    nat = lab.nat("port-restricted")
+    c = lab.client("c1", behind=nat)
+    addr = qualify(lab, check, c, nat)
+    ping_ok(check, core.native, addr, "native host -> client")
+    ping_ok(check, c, L.NATIVE_V6, "client -> native host")
+    before = relay_status(lab, core.relay)["io"]
+    check.that(before["tun_uso"], "the TUN took USO offloads (Linux 6.2+)", before)
+    size, per_burst, bursts = 1000, 20, 5
+    rx = L.subprocess.Popen(["ip", "netns", "exec", c.ns, L.PY, "-c", UDP_RECEIVER, "6000",
+                             str(per_burst * bursts)], stdout=L.subprocess.PIPE, text=True)
+    try:
+        check.that(rx.stdout.readline().strip() == "ready", "the client's receiver is ready")
+        sent = core.native.run(L.PY, "-c", UDP_GSO_SENDER, addr, "6000", str(size),
+                               str(per_burst), str(bursts), timeout=30).split()
+        got = rx.communicate(timeout=20)[0].split()
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+    check.that(got == sent, f"{per_burst * bursts} datagrams of {size} bytes sent as "
+               f"{bursts} UDP GSO super-packets arrived intact and in order", (sent, got))
+    io = relay_status(lab, core.relay)["io"]
+    grew = {k: io[k] - before[k] for k in ("tun_uso_reads", "tun_uso_segments",
+                                           "tun_offload_drops", "udp_gso_messages")}
+    L.log(f"relay io grew {grew}")
+    check.that(grew["tun_uso_reads"] >= 1 and grew["tun_uso_segments"] >= per_burst,
+               "the relay read UDP super-packets from the TUN and cut them", grew)
+    check.that(grew["tun_offload_drops"] == 0, "no offload read was dropped", grew)
+    check.that(rp.alive(), "shipworm relay still running")
+
+
 def main():
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "native" and args[1] in ("full-cone", "address-restricted",
                                                               "port-restricted"):
         L.run_test(TOKENS[args[1]], native(args[1]))
-    elif len(args) == 1 and args[0] in ("spoof", "flood", "host", "tcp"):
-        L.run_test(TOKENS[args[0]],
-                   {"spoof": spoof, "flood": flood, "host": host, "tcp": tcp}[args[0]])
+    elif len(args) == 1 and args[0] in ("spoof", "flood", "host", "tcp", "uso"):
+        L.run_test(TOKENS[args[0]], {"spoof": spoof, "flood": flood, "host": host, "tcp": tcp,
+                                     "uso": uso}[args[0]])
     else:
         sys.exit(f"usage: {sys.argv[0]} native full-cone|address-restricted|port-restricted | "
-                 "spoof | flood | host")
+                 "spoof | flood | host | tcp | uso")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ shipworm_unit_test(os_tests
     os_tcp_segment_test.cpp
     os_tun_netlink_test.cpp
     os_tun_offload_test.cpp
+    os_udp_segment_test.cpp
     os_capabilities_test.cpp
     os_sd_notify_test.cpp
     os_xdp_port_test.cpp

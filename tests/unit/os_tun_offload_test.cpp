@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/rtnetlink.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 #include "os/linux/tcp_segment.h"
 #include "os/linux/tun_device.h"
 #include "os/linux/udp_coalesce.h"
+#include "os/linux/udp_segment.h"
 #include "os/linux/unique_fd.h"
 #include "test_util.h"
 #include "wire/checksum.h"
@@ -339,7 +341,7 @@ std::string read_one(TunDevice& tun, Packet& out, TunReadInfo& info) {
                                       wire::MutableBytes(buf).subspan(1500), info);
   CHILD_CHECK(r.ok(), "read_offload");
   out.assign(buf.begin(), buf.begin() + static_cast<long>(r.count));
-  if (info.needs_csum && !info.tcp6_gso) {
+  if (info.needs_csum && !info.tcp6_gso && !info.udp_gso) {
     CHILD_CHECK(complete_checksum(out, info.csum_start, info.csum_offset), "complete_checksum");
   }
   return {};
@@ -461,6 +463,62 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
                 "no TSO super-packet (" + std::to_string(segments) + " packets)");
     CHILD_CHECK(got.size() >= 2 * 1220 && std::equal(got.begin(), got.end(), data.begin()),
                 "payload: " + std::to_string(got.size()) + " bytes");
+    return {};
+  });
+}
+
+// With USO reads on, a local UDP_SEGMENT send routed into the TUN (what a host-specific
+// relay's own QUIC would do; forwarded datagrams that GRO merged arrive the same way) is
+// read as one UDP super-packet; Udp6Segmenter cuts it into the datagrams sent, each with
+// its own correct checksum.
+TEST(TunOffload, UsoReadsAreCutIntoTheDatagramsSent) {
+  RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true, .tso = true, .uso = true});
+    CHILD_OK(tun);
+    CHILD_CHECK(tun->uso(), "the kernel refused TUN_F_USO4 | TUN_F_USO6 (Linux < 6.2?)");
+    auto nl = Netlink::open();
+    CHILD_OK(nl);
+    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+
+    UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    CHILD_CHECK(s.valid(), "socket");
+    constexpr int kSegment = 100;
+    CHILD_CHECK(setsockopt(s.get(), IPPROTO_UDP, UDP_SEGMENT, &kSegment, sizeof kSegment) == 0,
+                "UDP_SEGMENT");
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_port = htons(9000);
+    std::memcpy(&to.sin6_addr, kRemote.bytes.data(), 16);
+    std::vector<std::uint8_t> data(1050);  // 10 full datagrams and one of 50 bytes
+    for (std::size_t k = 0; k < data.size(); ++k) data[k] = static_cast<std::uint8_t>(k * 3 + 1);
+    CHILD_CHECK(sendto(s.get(), data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                       sizeof to) == static_cast<ssize_t>(data.size()),
+                std::string("sendto: ") + std::strerror(errno));
+
+    Packet pkt;
+    TunReadInfo info;
+    for (int tries = 0; tries < 20; ++tries) {  // skip router solicitations and the like
+      if (auto e = read_one(*tun, pkt, info); !e.empty()) return e;
+      if (pkt.size() > 48 && pkt[6] == 17) break;
+    }
+    CHILD_CHECK(pkt.size() > 48 && pkt[6] == 17, "no UDP packet");
+    CHILD_CHECK(info.udp_gso && info.gso_size == kSegment,
+                "not one USO super-packet (" + std::to_string(pkt.size()) + " bytes)");
+    CHILD_CHECK(pkt.size() == 48 + data.size(), "super-packet length");
+    Udp6Segmenter cut;
+    CHILD_CHECK(cut.start(pkt, info.gso_size), "segmenter start");
+    std::vector<std::uint8_t> got;
+    std::size_t datagrams = 0;
+    Packet out(1500);
+    while (const std::size_t n = cut.next(out)) {
+      const Packet d(out.begin(), out.begin() + static_cast<long>(n));
+      ++datagrams;
+      CHILD_CHECK(transport_sum(d) == 0xffff, "datagram checksum");
+      CHILD_CHECK(d[42] == 0x23 && d[43] == 0x28, "destination port");
+      got.insert(got.end(), d.begin() + 48, d.end());
+    }
+    CHILD_CHECK(datagrams == 11, "cut into " + std::to_string(datagrams));
+    CHILD_CHECK(got == data, "payload differs");
     return {};
   });
 }

@@ -32,6 +32,9 @@ constexpr std::uint8_t kGsoNone = 0;    // VIRTIO_NET_HDR_GSO_NONE
 constexpr std::uint8_t kGsoTcpV6 = 4;   // VIRTIO_NET_HDR_GSO_TCPV6
 constexpr std::uint8_t kGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4 (Linux 5.18 uapi)
 constexpr int kVnetHeaderSize = sizeof(VirtioNetHdr);
+// linux/if_tun.h of Linux 6.2; Debian 12's headers (6.1) predate them.
+constexpr unsigned kTunUso4 = 0x20;  // TUN_F_USO4
+constexpr unsigned kTunUso6 = 0x40;  // TUN_F_USO6
 
 template <class Op>
 IoResult retry(Op op) {
@@ -64,19 +67,23 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
 
   // The kernel wrote the actual name back into ifr_name.
   std::string name(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  bool uso = false;
   if (options.vnet_hdr) {
     int size = kVnetHeaderSize;
     if (ioctl(fd.get(), TUNSETVNETHDRSZ, &size) < 0)
       return errno_error("setting the virtio header size of " + name + " (TUNSETVNETHDRSZ)");
     // Without tso, no offload towards us: reads are whole, fully checksummed packets.
     const unsigned offloads = options.tso ? TUN_F_CSUM | TUN_F_TSO6 : 0U;
-    if (ioctl(fd.get(), TUNSETOFFLOAD, offloads) < 0)
+    uso = options.tso && options.uso &&
+          ioctl(fd.get(), TUNSETOFFLOAD, offloads | kTunUso4 | kTunUso6) == 0;
+    // EINVAL before Linux 6.2 (no USO): then TCP offloads alone.
+    if (!uso && ioctl(fd.get(), TUNSETOFFLOAD, offloads) < 0)
       return errno_error("setting the offloads of " + name + " (TUNSETOFFLOAD)");
   }
   const unsigned index = if_nametoindex(name.c_str());
   if (index == 0) return errno_error("reading the interface index of " + name);
   return TunDevice(std::move(fd), std::move(name), index, options.vnet_hdr,
-                   options.vnet_hdr && options.tso);
+                   options.vnet_hdr && options.tso, uso);
 }
 
 IoResult TunDevice::read(wire::MutableBytes buffer) {
@@ -103,8 +110,9 @@ IoResult TunDevice::read_offload(wire::MutableBytes buffer, wire::MutableBytes o
   info.csum_start = header.csum_start;
   info.csum_offset = header.csum_offset;
   info.tcp6_gso = header.gso_type == kGsoTcpV6;
+  info.udp_gso = header.gso_type == kGsoUdpL4;
   info.gso_size = header.gso_size;
-  info.other_gso = header.gso_type != kGsoNone && !info.tcp6_gso;
+  info.other_gso = header.gso_type != kGsoNone && !info.tcp6_gso && !info.udp_gso;
   return {r.count - sizeof header, 0};
 }
 

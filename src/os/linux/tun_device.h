@@ -13,12 +13,13 @@
 // Offloads (vnet_hdr): with IFF_VNET_HDR every read and write starts with a 10-byte
 // struct virtio_net_hdr (TUNSETVNETHDRSZ; linux/virtio_net.h). Without `tso` no TUNSETOFFLOAD
 // feature is set, so the kernel never hands us a GSO or partially checksummed packet: read()
-// strips a header that says "nothing to do"; with it, read_offload() reports TCP
-// super-packets and partial checksums. Writes carry an all-zero header, except
-// write_udp_gso() / write_tcp_gso(), which hand the kernel one GSO super-packet
-// (VIRTIO_NET_HDR_GSO_UDP_L4 / TCPV6) that it cuts into the original packets after the TUN,
-// so the relay pays one write for a run of packets of one flow (os/linux/udp_coalesce.h,
-// docs/os-linux.md "TUN offloads").
+// strips a header that says "nothing to do". With `tso`, read_offload() reports TCP
+// super-packets and partial checksums; with `uso` as well, UDP super-packets (Linux 6.2+,
+// TUN_F_USO4 | TUN_F_USO6; an older kernel refuses them and the device opens without).
+// Writes carry an all-zero header, except write_udp_gso() / write_tcp_gso(), which hand the
+// kernel one GSO super-packet (VIRTIO_NET_HDR_GSO_UDP_L4 / TCPV6) that it cuts into the
+// original packets after the TUN, so the relay pays one write for a run of packets of one
+// flow (os/linux/udp_coalesce.h, docs/os-linux.md "TUN offloads").
 //
 // Addresses, routes, MTU and link state are set with Netlink, using ifindex().
 #pragma once
@@ -43,6 +44,9 @@ struct TunOptions {
   // With vnet_hdr: TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO6. The kernel may then hand us
   // packets whose checksum is to be completed and whole TCP super-packets (read_offload).
   bool tso = false;
+  // With tso: also TUN_F_USO4 | TUN_F_USO6 (the kernel takes only both), so forwarded UDP
+  // that GRO merged, or a local UDP_SEGMENT send, reaches us as one super-packet.
+  bool uso = false;
 };
 
 // What the virtio_net_hdr of a read says (read_offload).
@@ -51,6 +55,7 @@ struct TunReadInfo {
   std::uint16_t csum_start = 0;
   std::uint16_t csum_offset = 0;
   bool tcp6_gso = false;  // a TCP/IPv6 super-packet of gso_size segments
+  bool udp_gso = false;   // a UDP super-packet of gso_size-byte datagrams (USO)
   std::uint16_t gso_size = 0;
   bool other_gso = false;  // a GSO type we never asked for
 };
@@ -87,16 +92,19 @@ class TunDevice {
                          std::uint16_t segment);
   [[nodiscard]] bool vnet_hdr() const { return vnet_hdr_; }
   [[nodiscard]] bool tso() const { return tso_; }
+  // UDP super-packets may be read (the kernel took TUN_F_USO4 | TUN_F_USO6).
+  [[nodiscard]] bool uso() const { return uso_; }
   // Writes packets [from, batch.size()), skipping ones the kernel refuses, stopping at EAGAIN.
   BatchResult write_batch(const PacketBatch& batch, std::size_t from = 0);
 
  private:
-  TunDevice(UniqueFd fd, std::string name, unsigned ifindex, bool vnet_hdr, bool tso)
+  TunDevice(UniqueFd fd, std::string name, unsigned ifindex, bool vnet_hdr, bool tso, bool uso)
       : fd_(std::move(fd)),
         name_(std::move(name)),
         ifindex_(ifindex),
         vnet_hdr_(vnet_hdr),
-        tso_(tso) {}
+        tso_(tso),
+        uso_(uso) {}
   UniqueFd fd_;
   std::string name_;
   unsigned ifindex_ = 0;
@@ -104,6 +112,7 @@ class TunDevice {
                      std::uint16_t header_length, std::uint16_t csum_offset, std::uint16_t segment);
   bool vnet_hdr_ = false;
   bool tso_ = false;
+  bool uso_ = false;
 };
 
 }  // namespace shipworm::os
