@@ -541,6 +541,12 @@ class RelayDaemon {
         io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors,
         worker_->socket().gso() ? "on" : "off", worker_->socket().gso_messages(),
         worker_->socket().gso_fallbacks());
+    log_.notice(
+        "tun offloads: TSO reads {} ({} segments), USO {} reads {} ({} datagrams), GSO writes "
+        "{} ({} packets, {} fallbacks), unusable reads {}",
+        io.tun_tso_reads, io.tun_tso_segments, worker_->tun_uso() ? "on," : "off,",
+        io.tun_uso_reads, io.tun_uso_segments, io.tun_gso_writes, io.tun_gso_packets,
+        io.tun_gso_fallbacks, io.tun_offload_drops);
     for (std::size_t i = 0; i < c.malformed.size(); ++i) {
       if (c.malformed[i] != 0) {
         log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
@@ -584,7 +590,8 @@ class RelayDaemon {
         {"datagram_truncated", io.udp_truncated},
         {"send_failed", io.udp_send_failures},
         {"tun_write_failed", io.tun_write_failures},
-        {"control_overflow", io.control_overflow}};
+        {"control_overflow", io.control_overflow},
+        {"tun_offload_unusable", io.tun_offload_drops}};
     for (const auto& d : io_drops) {
       if (d.second != 0) out.push_back(d);
     }
@@ -629,26 +636,27 @@ class RelayDaemon {
                   {"expired", c.peers_expired},
                   {"evictions", c.peers_evicted},
                   {"memory_mib", static_cast<double>(t.memory_bytes()) / (1 << 20)}};
-    j["counters"] = {{"datagrams", c.udp_packets_in},
-                     {"datagram_bytes", c.udp_bytes_in},
-                     {"native_packets", c.tun_packets_in},
-                     {"native_bytes", c.tun_bytes_in},
-                     {"to_clients_packets", c.to_clients_packets},
-                     {"to_clients_bytes", c.to_clients_bytes},
-                     {"to_native_packets", c.to_native_packets},
-                     {"to_native_bytes", c.to_native_bytes},
-                     {"queued", c.packets_queued},
-                     {"dequeued", c.packets_dequeued},
-                     {"bubbles_received", c.bubbles_received},
-                     {"bubbles_indirect", c.bubbles_sent_indirect},
-                     {"bubbles_direct", c.bubbles_sent_direct},
-                     {"bubble_replies", c.bubble_replies_sent},
-                     {"bubbles_nonce_accepted", c.bubbles_nonce_accepted},
-                     {"icmp_unreachable", c.icmp_unreachable_sent},
-                     {"icmp_time_exceeded", c.icmp_time_exceeded_sent},
-                     {"icmp_errors_suppressed", c.icmp_rate_limited},
-                     {"dropped", c.total_dropped() + io.udp_truncated + io.udp_send_failures +
-                                     io.tun_write_failures + io.control_overflow}};
+    j["counters"] = {
+        {"datagrams", c.udp_packets_in},
+        {"datagram_bytes", c.udp_bytes_in},
+        {"native_packets", c.tun_packets_in},
+        {"native_bytes", c.tun_bytes_in},
+        {"to_clients_packets", c.to_clients_packets},
+        {"to_clients_bytes", c.to_clients_bytes},
+        {"to_native_packets", c.to_native_packets},
+        {"to_native_bytes", c.to_native_bytes},
+        {"queued", c.packets_queued},
+        {"dequeued", c.packets_dequeued},
+        {"bubbles_received", c.bubbles_received},
+        {"bubbles_indirect", c.bubbles_sent_indirect},
+        {"bubbles_direct", c.bubbles_sent_direct},
+        {"bubble_replies", c.bubble_replies_sent},
+        {"bubbles_nonce_accepted", c.bubbles_nonce_accepted},
+        {"icmp_unreachable", c.icmp_unreachable_sent},
+        {"icmp_time_exceeded", c.icmp_time_exceeded_sent},
+        {"icmp_errors_suppressed", c.icmp_rate_limited},
+        {"dropped", c.total_dropped() + io.udp_truncated + io.udp_send_failures +
+                        io.tun_write_failures + io.control_overflow + io.tun_offload_drops}};
     j["io"] = {{"recvmmsg_batches", io.recv_batches},
                {"sendmmsg_batches", io.send_batches},
                {"zero_copy_sends", io.zero_copy_sends},
@@ -782,6 +790,28 @@ class RelayDaemon {
          {{{{"type", "destination_unreachable"}, {"result", "sent"}}, n(c.icmp_unreachable_sent)},
           {{{"type", "time_exceeded"}, {"result", "sent"}}, n(c.icmp_time_exceeded_sent)},
           {{{"type", "any"}, {"result", "suppressed"}}, n(c.icmp_rate_limited)}}});
+    // The data plane's offloads (docs/os-linux.md "TUN offloads"): how much of the traffic
+    // moves as super-packets, and whether the kernel refused any.
+    const auto& io = worker_->io();
+    const auto& sock = worker_->socket();
+    f.push_back({"shipworm_offload_superpackets",
+                 T::kCounter,
+                 "Super-packets (GSO/GRO) read, written or sent, by kind",
+                 {{{{"kind", "tun_tso_read"}}, n(io.tun_tso_reads)},
+                  {{{"kind", "tun_uso_read"}}, n(io.tun_uso_reads)},
+                  {{{"kind", "tun_gso_write"}}, n(io.tun_gso_writes)},
+                  {{{"kind", "udp_gso_send"}}, n(sock.gso_messages())}}});
+    f.push_back({"shipworm_offload_segments",
+                 T::kCounter,
+                 "Packets carried by the TUN's super-packets, by kind",
+                 {{{{"kind", "tun_tso_read"}}, n(io.tun_tso_segments)},
+                  {{{"kind", "tun_uso_read"}}, n(io.tun_uso_segments)},
+                  {{{"kind", "tun_gso_write"}}, n(io.tun_gso_packets)}}});
+    f.push_back({"shipworm_offload_fallbacks",
+                 T::kCounter,
+                 "Super-packets the kernel refused, sent again one packet at a time, by kind",
+                 {{{{"kind", "tun_gso_write"}}, n(io.tun_gso_fallbacks)},
+                  {{{"kind", "udp_gso_send"}}, n(sock.gso_fallbacks())}}});
     MetricFamily drop{
         "shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
     for (const auto& [name, v] : drops())

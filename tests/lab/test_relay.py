@@ -23,7 +23,8 @@
     test_relay.py uso           the native host sends UDP with UDP_SEGMENT (one super-packet
                                 of datagrams to the client): the relay reads it whole from
                                 the TUN (USO), cuts it, and every datagram reaches the Miredo
-                                client intact and in order
+                                client intact and in order; status and /metrics count
+                                the USO reads
 """
 import json
 import os
@@ -384,7 +385,7 @@ print(bursts * per_burst, h.hexdigest(), flush=True)
 
 
 def uso(lab, check):
-    core, rp = start(lab)
+    core, rp = start(lab, [f"MetricsAddress 127.0.0.1:{METRICS_PORT}"])
     nat = lab.nat("port-restricted")
     c = lab.client("c1", behind=nat)
     addr = qualify(lab, check, c, nat)
@@ -412,6 +413,10 @@ def uso(lab, check):
     check.that(grew["tun_uso_reads"] >= 1 and grew["tun_uso_segments"] >= per_burst,
                "the relay read UDP super-packets from the TUN and cut them", grew)
     check.that(grew["tun_offload_drops"] == 0, "no offload read was dropped", grew)
+    m = re.search(r'^shipworm_offload_superpackets_total\{kind="tun_uso_read"\} (\d+)',
+                  scrape(core.relay), re.M)
+    check.that(m and int(m.group(1)) == io["tun_uso_reads"],
+               "/metrics counts the USO reads as status does", m and m.group(0))
     check.that(rp.alive(), "shipworm relay still running")
 
 
