@@ -9,6 +9,10 @@ Topology (tests/lab/lab.py core()): a Miredo client directly on the IPv4 "intern
 miredo-server, the relay namespace, the native IPv6 host (iperf3 server) behind it.
 
   - TCP throughput, both directions (iperf3, 4 s each): client -> native, native -> client.
+    Miredo's client is single-threaded and reaches its own limit first (its receive buffer
+    overflows, and its CPU is the bottleneck), so with --tcp-clients miredo,shipworm (the
+    default) the TCP steps are repeated with a `shipworm client` on a second host, where the
+    relay is the bottleneck.
   - Small packets: 64-byte UDP payloads at offered rates stepping up (iperf3 -u -l 64), both
     directions; delivered rate and loss as the receiver counts them.
   - The relay's CPU (user + system of all its processes, from /proc/PID/stat) during each
@@ -87,11 +91,30 @@ def tcp(c, dst, reverse, seconds):
     return 0.0
 
 
-def udp_step(c, dst, pps, reverse, seconds, pids):
+def relay_losses(relay):
+    """What the relay's namespace itself lost so far: its UDP sockets' receive buffer
+    overflows (client -> native: the relay fell behind) and its TUN device's transmit drops
+    (native -> client: the kernel's queue towards the relay was full). Whatever else is lost
+    was lost at the receiving end (the native host's or the client's sockets)."""
+    if relay is None:
+        return 0
+    n = 0
+    for line in relay.run("nstat", "-az", "UdpRcvbufErrors", check=False).splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] == "UdpRcvbufErrors":
+            n += int(f[1])
+    tun = relay.run("sh", "-c", "cat /sys/class/net/teredo/statistics/tx_dropped 2>/dev/null",
+                    check=False).strip()
+    return n + (int(tun) if tun.isdigit() else 0)
+
+
+def udp_step(c, dst, pps, reverse, seconds, pids, relay=None):
+    lost0 = relay_losses(relay)
     cpu0 = cpu_seconds(pids)
     r = iperf(c, dst, "-u", "-l", "64", "-b", str(pps * 64 * 8), *(["-R"] if reverse else []),
               seconds=seconds)
     cpu1 = cpu_seconds(pids)
+    relay_lost = relay_losses(relay) - lost0
     try:
         end = r["end"]
         s = end.get("sum_received") or end["sum"]
@@ -102,20 +125,21 @@ def udp_step(c, dst, pps, reverse, seconds, pids):
     except (KeyError, AttributeError):
         L.log(f"iperf3 UDP failed: {r.get('error')}")
         return {"offered_pps": pps, "delivered_pps": 0, "loss": 1.0, "cpu_s": cpu1 - cpu0,
-                "cpu_us_per_pkt": float("nan")}
+                "cpu_us_per_pkt": float("nan"), "relay_lost": relay_lost}
     cpu = cpu1 - cpu0
     return {"offered_pps": pps, "sent": sent, "delivered": delivered,
             "delivered_pps": delivered / seconds, "loss": lost / total if total else 1.0,
+            "relay_lost": relay_lost,
             "cpu_s": cpu, "cpu_share": cpu / seconds,
             "cpu_us_per_pkt": 1e6 * cpu / delivered if delivered else float("nan")}
 
 
-def measure(name, c, dst, rates, seconds, pids):
+def measure(name, c, dst, rates, seconds, pids, relay=None):
     row = {"name": name}
     row["tcp_c2n"] = tcp(c, dst, False, 4)
     row["tcp_n2c"] = tcp(c, dst, True, 4)
     for direction, rev in (("c2n", False), ("n2c", True)):
-        row[direction] = [udp_step(c, dst, pps, rev, seconds, pids) for pps in rates]
+        row[direction] = [udp_step(c, dst, pps, rev, seconds, pids, relay) for pps in rates]
     return row
 
 
@@ -162,6 +186,9 @@ def main():
     ap.add_argument("--peers", default=os.path.join(L.REPO, "build", "release", "bench",
                                                      "relay_peers"))
     ap.add_argument("--only", default="shipworm,miredo,kernel")
+    ap.add_argument("--tcp-clients", default="miredo,shipworm",
+                    help="client implementations for the TCP steps (the small-packet steps "
+                         "always use Miredo's client)")
     ap.add_argument("--own-threads", action="store_true",
                     help="repeat the small-packet steps of both relays with the lab's bridge "
                          "ports on threaded NAPI, so the native host's and the client's "
@@ -185,7 +212,7 @@ def main():
             rss0 = sum(int(open(f"/proc/{p}/status").read().split("VmRSS:")[1].split()[0])
                        for p in pids)
             L.log(f"measuring {impl} relay (pids {pids})")
-            row = measure(f"{impl} relay", c, L.NATIVE_V6, rates, seconds, pids)
+            row = measure(f"{impl} relay", c, L.NATIVE_V6, rates, seconds, pids, core.relay)
             row["rss_kib"] = rss0
             rows.append(row)
             rp.stop()
@@ -196,6 +223,19 @@ def main():
             L.log("measuring the kernel's VXLAN between the same namespaces")
             rows.append(measure("kernel VXLAN", c, L.NATIVE_V6, rates, seconds, []))
             c.ip_cmd("-6", "route", "del", "2001:db8:1::/64", "via", VX_RELAY, "dev", "vx0")
+        tcp_rows = []  # TCP with the shipworm client, per relay
+        if "shipworm" in a.tcp_clients.split(","):
+            c2 = lab.client("c2")
+            lab.start_role("shipworm", "client", c2)
+            addr2 = lab.wait_qualified(c2, timeout=10)
+            for impl in [x for x in a.only.split(",") if x in ("shipworm", "miredo")]:
+                rp, pids = start_relay(lab, core, c2, addr2, impl)
+                L.log(f"measuring {impl} relay, TCP with shipworm client")
+                tcp_rows.append({"name": f"{impl} relay",
+                                 "tcp_c2n": tcp(c2, L.NATIVE_V6, False, 4),
+                                 "tcp_n2c": tcp(c2, L.NATIVE_V6, True, 4)})
+                rp.stop()
+                time.sleep(0.3)
         if a.own_threads:
             lab.receivers_on_own_threads()
             for row in rows:
@@ -205,16 +245,21 @@ def main():
                 rp, pids = start_relay(lab, core, c, addr, impl)
                 L.log(f"measuring {impl} relay, own-threads accounting (pids {pids})")
                 for direction, rev in (("c2n", False), ("n2c", True)):
-                    row[direction + "_own"] = [udp_step(c, L.NATIVE_V6, pps, rev, seconds, pids)
+                    row[direction + "_own"] = [udp_step(c, L.NATIVE_V6, pps, rev, seconds, pids,
+                                                        core.relay)
                                                for pps in rates]
                 rp.stop()
                 time.sleep(0.3)
 
     print(f"\nRelay benchmark: Miredo client (direct) <-> native IPv6 host, {seconds} s per "
           "UDP step, 64-byte UDP payloads")
-    print(f"{'path':16} {'TCP c->n':>10} {'TCP n->c':>10}   (Mbit/s)")
+    print(f"{'path':16} {'TCP c->n':>10} {'TCP n->c':>10}   (Mbit/s, Miredo client)")
     for r in rows:
         print(f"{r['name']:16} {r['tcp_c2n']:>10.0f} {r['tcp_n2c']:>10.0f}")
+    if tcp_rows:
+        print(f"{'path':16} {'TCP c->n':>10} {'TCP n->c':>10}   (Mbit/s, shipworm client)")
+        for r in tcp_rows:
+            print(f"{r['name']:16} {r['tcp_c2n']:>10.0f} {r['tcp_n2c']:>10.0f}")
     for direction, what in (("c2n", "client -> native (UDP in, TUN out)"),
                             ("n2c", "native -> client (TUN in, UDP out)")):
         print(f"\nsmall packets, {what}")
@@ -248,14 +293,20 @@ def main():
         s, m = named["shipworm"], named["miredo"]
         print("\nratios shipworm / Miredo:")
         print(f"  TCP c->n {s['tcp_c2n'] / max(m['tcp_c2n'], 1e-9):.2f}x, "
-              f"n->c {s['tcp_n2c'] / max(m['tcp_n2c'], 1e-9):.2f}x")
+              f"n->c {s['tcp_n2c'] / max(m['tcp_n2c'], 1e-9):.2f}x (Miredo client)")
+        tn = {r["name"].split()[0]: r for r in tcp_rows}
+        if "shipworm" in tn and "miredo" in tn:
+            ts, tm = tn["shipworm"], tn["miredo"]
+            print(f"  TCP c->n {ts['tcp_c2n'] / max(tm['tcp_c2n'], 1e-9):.2f}x, "
+                  f"n->c {ts['tcp_n2c'] / max(tm['tcp_n2c'], 1e-9):.2f}x (shipworm client)")
         for direction in ("c2n", "n2c") + (("c2n_own", "n2c_own") if "c2n_own" in s else ()):
             for i, pps in enumerate(rates):
                 a_, b_ = s[direction][i], m[direction][i]
                 if b_["cpu_us_per_pkt"] == b_["cpu_us_per_pkt"] and b_["cpu_us_per_pkt"] > 0:
                     print(f"  {direction:7} {pps:>7} pps: CPU per packet "
                           f"{a_['cpu_us_per_pkt'] / b_['cpu_us_per_pkt']:.2f}, loss "
-                          f"{a_['loss']:.1%} vs {b_['loss']:.1%}")
+                          f"{a_['loss']:.1%} vs {b_['loss']:.1%} (lost in the relay's "
+                          f"namespace: {a_.get('relay_lost', 0)} vs {b_.get('relay_lost', 0)})")
         if "kernel" in named:
             k = named["kernel"]
             print(f"  shipworm / kernel VXLAN TCP: c->n {s['tcp_c2n'] / max(k['tcp_c2n'], 1e-9):.2f}, "
@@ -263,7 +314,7 @@ def main():
     if os.path.exists(a.peers):
         print("\nmemory per peer (bench/relay_peers 100000):")
         print(L.sh(a.peers, "100000", check=False).rstrip())
-    print(json.dumps(rows))
+    print(json.dumps({"rows": rows, "tcp_shipworm_client": tcp_rows}))
 
 
 if __name__ == "__main__":
