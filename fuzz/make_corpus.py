@@ -2,9 +2,10 @@
 """Generates the seed corpus of the fuzz targets: fuzz/corpus/<target>/<name>.bin.
 
 The seeds are the test vectors of shared/rfc-checklist.md §10 (a real RS with authentication,
-an RA datagram laid out as Miredo's server sends it, bubbles, echo, every RFC 6081 trailer)
-plus truncated and out-of-rule variants, so each fuzzer starts from valid packets and from
-each early-exit path. Python standard library only; the output is deterministic.
+an RA datagram laid out as Miredo's server sends it, bubbles, echo, every RFC 6081 trailer),
+TCP and UDP super-packets as a TSO/USO read from the TUN hands them over, plus truncated and
+out-of-rule variants, so each fuzzer starts from valid packets and from each early-exit path.
+Python standard library only; the output is deterministic.
 
   python3 fuzz/make_corpus.py           # rewrite fuzz/corpus/
   python3 fuzz/make_corpus.py --check   # exit 1 if the checked-in corpus is out of date
@@ -147,6 +148,54 @@ def udp_frame(src, dst, payload, ident=0x1234, ttl=64, frag=0, proto=17, options
     return macs + struct.pack("!H", ether_type) + header + udp + padding
 
 
+# --- TUN super-packets (fuzz_gso_segment: TSO/USO reads, os/linux/*_segment.h) ---------------
+
+GSO_TCP, GSO_UDP, GSO_COMPLETE = 0, 1, 2  # input byte 0: segmenter, complete_checksum first
+
+
+def gso_input(mode, segment, packet, csum_start=0, csum_offset=0):
+    """The fuzz_gso_segment layout: mode, segment size, csum_start, csum_offset, packet."""
+    return struct.pack("!BHHH", mode, segment, csum_start, csum_offset) + packet
+
+
+def gso_payload(n, salt=1):
+    return bytes((k * 7 + salt) & 0xFF for k in range(n))
+
+
+def tcp6_super(payload, flags=0x18, seq=0x01020304, options=b"", src=NATIVE, dst=CLIENT,
+               data_offset=None, next_header=6, version=6, partial=False):
+    """IPv6 + TCP as the kernel hands it over with TSO: lengths for the whole; with `partial`
+    the checksum field holds the pseudo-header sum (VIRTIO_NET_HDR_F_NEEDS_CSUM)."""
+    doff = (20 + len(options)) // 4 if data_offset is None else data_offset
+    tcp = struct.pack("!HHIIBBHHH", 443, 50000, seq, 0xA0B0C0D0, doff << 4, flags, 501, 0, 0)
+    tcp += options + payload
+    if partial:
+        tcp = tcp[:16] + struct.pack("!H", csum16(src + dst + struct.pack("!IxxxB", len(tcp), 6))) + tcp[18:]
+    packet = ipv6(src, dst, next_header, 64, tcp, tc_flow=0x00A12345)
+    return bytes([(version << 4) | (packet[0] & 0x0F)]) + packet[1:]
+
+
+def udp6_super(payload, src=NATIVE, dst=CLIENT, next_header=17, version=6, partial=False,
+               checksum=0xDEAD):
+    """IPv6 + UDP as the kernel hands it over with USO: lengths for the whole, a checksum that
+    is partial (the pseudo-header sum) or, by default, garbage the segmenter must ignore."""
+    length = 8 + len(payload)
+    if partial:
+        checksum = csum16(src + dst + struct.pack("!IxxxB", length, 17))
+    udp = struct.pack("!HHHH", 5201, 49153, length & 0xFFFF, checksum) + payload
+    packet = ipv6(src, dst, next_header, 63, udp, payload_length=length & 0xFFFF, tc_flow=0x0A00042)
+    return bytes([(version << 4) | (packet[0] & 0x0F)]) + packet[1:]
+
+
+def udp6_checksum_zero_payload(n):
+    """A payload of n bytes (n even, >= 2) whose datagram's checksum computes to 0 (so it is
+    sent as FFFF): the last two bytes make the sum over the rest FFFF."""
+    head = gso_payload(n - 2)
+    base = udp6_super(head + b"\0\0", checksum=0)
+    s = csum16(base[8:40] + struct.pack("!IxxxB", 8 + n, 17) + base[40:])
+    return head + struct.pack("!H", 0xFFFF - s)
+
+
 # --- RFC 6081 trailers ----------------------------------------------------------------------
 
 T_NONCE = bytes.fromhex("0104") + bytes.fromhex("a1b2c3d4")
@@ -182,6 +231,13 @@ def self_test():
     assert frame.hex() == ("020000000001020000000002080045000024123400004011"
                            "81b9c000022d4136e3789c400dd80010a82373686970776f726d"), frame.hex()
     assert udp_frame(("192.0.2.45", 40000), (SERVER, 3544), bytes.fromhex("6ee5"))[40:42] == b"\xff\xff"
+    # fuzz_gso_segment: a datagram whose checksum computes to 0, and a partial TCP checksum
+    # that complete_checksum's rule (complement of the sum from csum_start) makes right.
+    udp = udp6_super(udp6_checksum_zero_payload(64), checksum=0)
+    assert csum16(udp[8:40] + struct.pack("!IxxxB", 72, 17) + udp[40:]) == 0xFFFF
+    tcp = tcp6_super(gso_payload(301), partial=True)
+    done = tcp[:56] + struct.pack("!H", ~csum16(tcp[40:]) & 0xFFFF) + tcp[58:]
+    assert csum16(done[8:40] + struct.pack("!IxxxB", len(done) - 40, 6) + done[40:]) == 0xFFFF
 
 
 def build():
@@ -407,6 +463,52 @@ def build():
         "udp_length_short": udp_frame(client, server, rs_plain, udp_length=8),
         "udp_length_long": udp_frame(client, server, rs_plain, udp_length=8 + 49),
         "bad_udp_checksum": udp_frame(client, server, rs_plain, bad_udp_checksum=True),
+    }
+
+    T, U, NC = GSO_TCP, GSO_UDP, GSO_COMPLETE
+    timestamps = bytes.fromhex("0101080a") + struct.pack("!II", 0x11223344, 0x55667788)
+    tcp_3 = tcp6_super(gso_payload(2500), flags=0x80 | 0x18 | 0x01)  # CWR ACK PSH FIN
+    udp_3 = udp6_super(gso_payload(3000))
+    tcp_partial = tcp6_super(gso_payload(301), partial=True)
+    udp_partial = udp6_super(gso_payload(99), partial=True)
+    zero_sum = udp6_checksum_zero_payload(64)
+    c["fuzz_gso_segment"] = {
+        "tcp_3_segments_cwr_psh_fin": gso_input(T, 1000, tcp_3),
+        "tcp_options_mss_536": gso_input(T, 536, tcp6_super(gso_payload(1200), options=timestamps)),
+        "tcp_exact_multiple": gso_input(T, 700, tcp6_super(gso_payload(2100))),
+        "tcp_one_segment": gso_input(T, 1440, tcp6_super(gso_payload(100))),
+        "tcp_no_payload": gso_input(T, 1440, tcp6_super(b"", flags=0x11)),
+        "tcp_seq_wraps": gso_input(T, 100, tcp6_super(gso_payload(350), seq=0xFFFFFF9C)),
+        "tcp_mss_1_odd": gso_input(T, 1, tcp6_super(gso_payload(7))),
+        "tcp_mss_huge": gso_input(T, 0xFFFF, tcp6_super(gso_payload(2400))),
+        "tcp_options_max": gso_input(T, 64, tcp6_super(gso_payload(200), options=bytes([1]) * 40)),
+        "tcp_data_offset_4": gso_input(T, 1000, tcp6_super(gso_payload(100), data_offset=4)),
+        "tcp_data_offset_beyond": gso_input(T, 1000, tcp6_super(b"", options=bytes(4), data_offset=15)),
+        "tcp_59_bytes": gso_input(T, 1000, tcp6_super(b"")[:59]),
+        "tcp_mss_0": gso_input(T, 0, tcp_3),
+        "tcp_version_4": gso_input(T, 1000, tcp6_super(gso_payload(100), version=4)),
+        "tcp_next_header_udp": gso_input(T, 1000, udp_3),
+        "tcp_needs_csum": gso_input(T | NC, 1440, tcp_partial, 40, 16),
+        "tcp_needs_csum_then_cut": gso_input(T | NC, 100, tcp_partial, 40, 16),
+        "udp_3_segments": gso_input(U, 1200, udp_3),
+        "udp_exact_multiple": gso_input(U, 500, udp6_super(gso_payload(1500))),
+        "udp_one_segment": gso_input(U, 1452, udp6_super(gso_payload(33))),
+        "udp_one_payload_byte": gso_input(U, 1452, udp6_super(b"\x42")),
+        "udp_segment_1": gso_input(U, 1, udp6_super(gso_payload(9))),
+        "udp_segment_huge": gso_input(U, 0xFFFF, udp6_super(gso_payload(2400))),
+        "udp_checksum_ffff": gso_input(U, 64, udp6_super(zero_sum)),
+        "udp_checksum_ffff_second": gso_input(U, 64, udp6_super(gso_payload(64, 9) + zero_sum)),
+        "udp_headers_only": gso_input(U, 1200, udp6_super(b"")),
+        "udp_segment_0": gso_input(U, 0, udp_3),
+        "udp_version_4": gso_input(U, 1200, udp6_super(gso_payload(100), version=4)),
+        "udp_next_header_tcp": gso_input(U, 1200, tcp_3),
+        "udp_needs_csum": gso_input(U | NC, 1452, udp_partial, 40, 6),
+        "udp_needs_csum_then_cut": gso_input(U | NC, 40, udp_partial, 40, 6),
+        "csum_field_last_bytes": gso_input(U | NC, 1452, udp_partial, len(udp_partial) - 2, 0),
+        "csum_field_past_end": gso_input(U | NC, 1452, udp_partial, len(udp_partial) - 2, 1),
+        "csum_start_at_end": gso_input(T | NC, 1440, tcp_partial, len(tcp_partial), 0),
+        "csum_start_past_end": gso_input(T | NC, 1440, tcp_partial, len(tcp_partial) + 1, 0),
+        "short_control": bytes([U, 0, 64, 0, 40, 0]),
     }
     return c
 
