@@ -9,11 +9,12 @@
 //     2-byte field at start + offset does not fit; otherwise it writes the complement of the
 //     folded sum of [start, end) there, big-endian, and changes nothing else.
 //   - start() accepts exactly what its header comment says: TCP: IPv6 version, Next Header
-//     6, at least 60 bytes, data offset >= 5 and the TCP header inside the packet, mss != 0
-//     ("a consistent length": Payload Length is not compared with the packet's size);
-//     UDP: IPv6 version, Next Header 17, at least one payload byte after the 48 header
-//     bytes, segment != 0. A refused start() (after an accepted one, half cut) leaves next()
-//     returning 0 and writing nothing.
+//     6, at least 60 bytes, data offset >= 5 and the TCP header inside the packet with at
+//     least one payload byte after it, mss != 0, the largest segment's TCP length <= 65535
+//     (Payload Length is not compared with the packet's size); UDP: IPv6 version, Next
+//     Header 17, at least one payload byte after the 48 header bytes, segment != 0, the
+//     largest datagram's UDP length <= 65535. A refused start() (after an accepted one, half cut)
+//     leaves next() returning 0 and writing nothing.
 //   - When accepted: segment i carries payload bytes [i*seg, i*seg + len), len = seg except
 //     for a shorter last one, so the payloads concatenate to the input's; the segment is the
 //     header + len bytes, and nothing is written past them, let alone past `out`. A buffer
@@ -150,10 +151,14 @@ void prime(Segmenter& s, bool udp, Out& out) {
 // The rules of the header comments; 0 means refused, otherwise the header length.
 std::size_t reference_start(Bytes p, std::size_t segment, bool udp) {
   if (segment == 0 || p.size() < 40 || (p[0] >> 4) != 6) return 0;
-  if (udp) return p[6] == 17 && p.size() > 48 ? 48 : 0;
+  if (udp) {
+    if (p[6] != 17 || p.size() <= 48) return 0;
+    return 8 + std::min(segment, p.size() - 48) <= 65535 ? 48 : 0;
+  }
   if (p[6] != 6 || p.size() < 60) return 0;
   const std::size_t tcp_header = static_cast<std::size_t>(p[52] >> 4) * 4;
-  return tcp_header >= 20 && 40 + tcp_header <= p.size() ? 40 + tcp_header : 0;
+  if (tcp_header < 20 || 40 + tcp_header >= p.size()) return 0;
+  return tcp_header + std::min(segment, p.size() - 40 - tcp_header) <= 65535 ? 40 + tcp_header : 0;
 }
 
 void check_segment(Bytes in, Bytes seg, std::size_t header, std::size_t offset, bool udp) {

@@ -121,6 +121,23 @@ TEST(Tcp6Segmenter, RejectsWhatIsNotIpv6Tcp) {
   EXPECT_EQ(seg.next(buf), 0U);
 }
 
+TEST(Tcp6Segmenter, RejectsASuperPacketWithoutPayload) {
+  Tcp6Segmenter seg;
+  EXPECT_FALSE(seg.start(super_packet(0, 0x10), 1220)) << "nothing to cut: an unusable read";
+  EXPECT_TRUE(seg.start(super_packet(1, 0x10), 1220));
+}
+
+// RFC 8200 §3: Payload Length is 16 bits, so no segment may carry more than 65535 bytes
+// after the IPv6 header (a wrapped length would misdescribe the segment).
+TEST(Tcp6Segmenter, Rfc8200_3_RejectsSegmentsLongerThanPayloadLengthCanSay) {
+  Tcp6Segmenter seg;
+  const Packet big = super_packet(70000, 0x10);
+  EXPECT_FALSE(seg.start(big, 65535)) << "32-byte header + 65535 bytes of payload";
+  EXPECT_FALSE(seg.start(big, 65504)) << "65536 bytes of TCP";
+  EXPECT_TRUE(seg.start(big, 65503)) << "65535 bytes of TCP";
+  EXPECT_TRUE(seg.start(super_packet(100, 0x10), 65535)) << "the one segment is small";
+}
+
 TEST(CompleteChecksum, FillsThePartialChecksum) {
   Packet p = super_packet(333, 0x18);
   // As the kernel hands it: the field holds the folded pseudo-header sum.
@@ -136,6 +153,20 @@ TEST(CompleteChecksum, FillsThePartialChecksum) {
   EXPECT_EQ(tcp_sum(p), 0xffff);
   EXPECT_FALSE(complete_checksum(p, p.size() - 1, 16));
   EXPECT_FALSE(complete_checksum(p, p.size() + 1, 0));
+  EXPECT_FALSE(complete_checksum(p, p.size() - 1, 0)) << "one byte is no 16-bit field";
+  EXPECT_TRUE(complete_checksum(p, p.size() - 2, 0));
+}
+
+// Offsets near SIZE_MAX must not wrap into the packet (the virtio fields are 16 bits, but
+// the function does not rely on its caller for that).
+TEST(CompleteChecksum, HugeOffsetsAreRefusedWithoutWrapping) {
+  Packet p = super_packet(10, 0x10);
+  const Packet before = p;
+  const std::size_t max = static_cast<std::size_t>(-1);
+  EXPECT_FALSE(complete_checksum(p, 0, max - 1));
+  EXPECT_FALSE(complete_checksum(p, 40, max));
+  EXPECT_FALSE(complete_checksum(p, max, 0));
+  EXPECT_EQ(p, before);
 }
 
 }  // namespace

@@ -130,6 +130,16 @@ TEST(Udp6Segmenter, RefusesWhatIsNotIpv6UdpWithPayload) {
   EXPECT_EQ(s.next(buf), 0U) << "nothing after a refused start";
 }
 
+// RFC 768 / RFC 8200 §3: UDP Length and Payload Length are 16 bits.
+TEST(Udp6Segmenter, Rfc8200_3_RejectsDatagramsLongerThanTheLengthFieldsCanSay) {
+  Udp6Segmenter s;
+  const Packet big = super_packet(70000);
+  EXPECT_FALSE(s.start(big, 65535)) << "8 + 65535 bytes";
+  EXPECT_FALSE(s.start(big, 65528)) << "65536 bytes of UDP";
+  EXPECT_TRUE(s.start(big, 65527)) << "65535 bytes of UDP";
+  EXPECT_TRUE(s.start(super_packet(100), 65535)) << "the one datagram is small";
+}
+
 TEST(Udp6Segmenter, TooSmallOutputCutsNothing) {
   Udp6Segmenter s;
   ASSERT_TRUE(s.start(super_packet(100), 50));

@@ -26,7 +26,9 @@ void store16(wire::MutableBytes p, std::size_t at, std::uint16_t v) {
 }  // namespace
 
 bool complete_checksum(wire::MutableBytes packet, std::size_t start, std::size_t offset) {
-  if (start > packet.size() || offset + 2 > packet.size() - start) return false;
+  // Written so that nothing overflows, whatever start and offset are.
+  if (start > packet.size() || packet.size() - start < 2 || offset > packet.size() - start - 2)
+    return false;
   const std::uint16_t sum = fold(wire::ones_complement_sum(packet.subspan(start)));
   store16(packet, start + offset, static_cast<std::uint16_t>(~sum));
   return true;
@@ -37,7 +39,11 @@ bool Tcp6Segmenter::start(wire::Bytes packet, std::size_t mss) {
   offset_ = 0;
   if (mss == 0 || packet.size() < 60 || (packet[0] >> 4) != 6 || packet[6] != kTcp) return false;
   const std::size_t tcp_header = static_cast<std::size_t>(packet[52] >> 4) * 4;
-  if (tcp_header < 20 || 40 + tcp_header > packet.size()) return false;
+  // At least one payload byte (a super-packet without data is nothing to cut), and the
+  // largest segment's TCP length must fit the 16-bit Payload Length.
+  if (tcp_header < 20 || 40 + tcp_header >= packet.size()) return false;
+  const std::size_t payload = packet.size() - 40 - tcp_header;
+  if (tcp_header + (mss < payload ? mss : payload) > 0xffff) return false;
   packet_ = packet;
   mss_ = mss;
   header_ = 40 + tcp_header;

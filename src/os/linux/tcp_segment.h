@@ -20,13 +20,16 @@ bool complete_checksum(wire::MutableBytes packet, std::size_t start, std::size_t
 // Cuts an IPv6 (no extension headers) + TCP super-packet into segments of at most `mss`
 // payload bytes: each with the same IPv6 and TCP headers (options included), Payload
 // Length for its size, Sequence Number advanced by the payload before it, FIN and PSH only
-// on the last, CWR only on the first, and a full TCP checksum.
+// on the last, CWR only on the first, and a full TCP checksum. The super-packet's own
+// Payload Length and checksum are not relied on (the kernel's describe the whole).
 class Tcp6Segmenter {
  public:
-  // False when `packet` is not IPv6 + TCP with a consistent length, or mss is 0.
+  // False when `packet` is not IPv6 + TCP (a data offset of at least 5, the TCP header
+  // inside the packet) with at least one payload byte, when mss is 0, or when a segment's
+  // TCP length would not fit the 16-bit Payload Length.
   bool start(wire::Bytes packet, std::size_t mss);
   // Writes the next segment into `out`; returns its length, 0 when done (or `out` too small
-  // for a header plus one MSS, which start()'s caller avoids).
+  // for this segment, which a caller with room for a header plus one MSS never sees).
   std::size_t next(wire::MutableBytes out);
   [[nodiscard]] std::size_t header_length() const { return header_; }
 

@@ -22,6 +22,9 @@ bool Udp6Segmenter::start(wire::Bytes packet, std::size_t segment) {
   offset_ = 0;
   if (segment == 0 || packet.size() <= kHeaders || (packet[0] >> 4) != 6 || packet[6] != kUdp)
     return false;
+  // The largest datagram's UDP length must fit its 16-bit field.
+  const std::size_t payload = packet.size() - kHeaders;
+  if (8 + (segment < payload ? segment : payload) > 0xffff) return false;
   packet_ = packet;
   segment_ = segment;
   return true;

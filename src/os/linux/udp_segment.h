@@ -21,10 +21,12 @@ namespace shipworm::os {
 // are ignored: the kernel leaves them describing the whole, or partial.
 class Udp6Segmenter {
  public:
-  // False when `packet` is not IPv6 + UDP with at least one payload byte, or segment is 0.
+  // False when `packet` is not IPv6 + UDP with at least one payload byte, when segment is
+  // 0, or when a datagram's UDP length would not fit its 16-bit field.
   bool start(wire::Bytes packet, std::size_t segment);
   // Writes the next datagram into `out`; returns its length, 0 when done (or `out` too
-  // small for the headers plus one segment, which start()'s caller avoids).
+  // small for this datagram, which a caller with room for the headers plus one segment
+  // never sees).
   std::size_t next(wire::MutableBytes out);
   static constexpr std::size_t header_length() { return kHeaders; }
 
