@@ -325,13 +325,20 @@ def transfer(lab, check, sender, receiver, dst, port, what, size=8 << 20):
                f"sent {sent}, received {got}")
 
 
-def tcp(lab, check):
-    core, rp = start(lab)
+def trusted_client(lab, check, relay_extra=()):
+    """The relay, and a Miredo client behind a port-restricted NAT that has exchanged pings
+    with the native host both ways (so the relay trusts it)."""
+    core, rp = start(lab, relay_extra)
     nat = lab.nat("port-restricted")
     c = lab.client("c1", behind=nat)
     addr = qualify(lab, check, c, nat)
     ping_ok(check, core.native, addr, "native host -> client")
     ping_ok(check, c, L.NATIVE_V6, "client -> native host")
+    return core, rp, c, addr
+
+
+def tcp(lab, check):
+    core, rp, c, addr = trusted_client(lab, check)
     before = relay_status(lab, core.relay)["io"]
     transfer(lab, check, c, core.native, L.NATIVE_V6, 5201, "client -> native")
     transfer(lab, check, core.native, c, addr, 5202, "native -> client")
@@ -385,12 +392,7 @@ print(bursts * per_burst, h.hexdigest(), flush=True)
 
 
 def uso(lab, check):
-    core, rp = start(lab, [f"MetricsAddress 127.0.0.1:{METRICS_PORT}"])
-    nat = lab.nat("port-restricted")
-    c = lab.client("c1", behind=nat)
-    addr = qualify(lab, check, c, nat)
-    ping_ok(check, core.native, addr, "native host -> client")
-    ping_ok(check, c, L.NATIVE_V6, "client -> native host")
+    core, rp, c, addr = trusted_client(lab, check, [f"MetricsAddress 127.0.0.1:{METRICS_PORT}"])
     before = relay_status(lab, core.relay)["io"]
     check.that(before["tun_uso"], "the TUN took USO offloads (Linux 6.2+)", before)
     size, per_burst, bursts = 1000, 20, 5
