@@ -28,46 +28,52 @@ void expect_no_leak(const ClientHost& c) {
 // client's answer opens its NAT, the relay flushes the echo reply, the client trusts the
 // relay as the native peer's mapping and flushes its data. The relay accepts the client only
 // if the UDP source equals the mapping embedded in its address (§5.4.2): a client behind a
-// symmetric NAT reaches the relay from another port, so there it fails (RFC 4380 §5.2.1: a
-// symmetric NAT makes Teredo unusable; RFC 6081 adds nothing for relays, rfc-checklist §8).
-bool native_reachable(NatKind k) { return !is_symmetric(k); }
+// symmetric NAT reaches the relay from another port. An RFC 4380-only relay (Miredo's;
+// nonces off) therefore fails it (RFC 4380 §5.2.1: a symmetric NAT makes Teredo unusable).
+// shipworm's relay, like the daemon, puts an RFC 6081 §5.2 nonce in its indirect bubbles
+// (rfc-checklist §8.1): the client echoes it in its direct bubble from the new port, the
+// relay takes that port as the client's mapping, and the exchange succeeds.
+bool native_reachable(NatKind k, bool relay_nonces) { return relay_nonces || !is_symmetric(k); }
 
 class ClientToNative : public ::testing::TestWithParam<NatKind> {};
 
 TEST_P(ClientToNative, ConnectsWhereTheRfcSaysAndFailsCleanlyElsewhere) {
   const NatKind kind = GetParam();
-  for_each_seed(kSeeds, [&](std::uint64_t seed) {
-    Scenario s(seed, LinkProfile{5ms, 2ms});
-    ClientHost& c = s.add_client(kind, ClientOptions::on(LinkProfile{20ms, 10ms}));
-    RelayHost& relay = s.add_relay(0);
-    NativeHost& native = s.add_native(0);
-    ASSERT_TRUE(s.qualify_all()) << describe(c);
-    const auto t0 = s.world.now();
-    c.send_app(native.address(), 1);
-    s.world.run_for(20s);
-    if (native_reachable(kind)) {
-      ASSERT_EQ(native.app.count_from(*c.address(), false), 1u) << describe(c);
-      ASSERT_EQ(c.app.count_from(native.address(), true), 1u) << describe(c);
-      // Ping test + relay bubble + flush: a handful of round trips, well inside one retry.
-      EXPECT_LT(*c.app.first_from(native.address(), true) - t0, 2s);
-      // The native side can now start conversations too (the relay holds a trusted entry).
-      native.send_app(*c.address(), 2);
-      s.world.run_for(2s);
-      EXPECT_EQ(c.app.count_from(native.address(), false), 1u);
-      EXPECT_TRUE(c.app.unreachable.empty());
-    } else {
-      EXPECT_EQ(native.app.count_from(*c.address(), false), 0u);
-      // §5.2.4: the ping test is repeated (2 s x 4) and then the sender is told.
-      ASSERT_EQ(c.app.unreachable.size(), 1u) << describe(c);
-      EXPECT_LE(c.app.unreachable[0] - t0, 9s);
-      EXPECT_EQ(relay.engine().counters().to_native_packets, 0u);
-      expect_no_leak(c);
-      // The relay gave up on the client too, and forgets it after the hold-down.
-      s.world.run_for(10min);
-      EXPECT_EQ(relay.engine().peers().size(), 0u);
-    }
-    EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
-  });
+  for (const bool nonces : {true, false}) {
+    SCOPED_TRACE(nonces ? "relay with RFC 6081 nonces" : "RFC 4380-only relay");
+    for_each_seed(kSeeds, [&](std::uint64_t seed) {
+      Scenario s(seed, LinkProfile{5ms, 2ms});
+      ClientHost& c = s.add_client(kind, ClientOptions::on(LinkProfile{20ms, 10ms}));
+      RelayHost& relay = s.add_relay(0, {}, nonces);
+      NativeHost& native = s.add_native(0);
+      ASSERT_TRUE(s.qualify_all()) << describe(c);
+      const auto t0 = s.world.now();
+      c.send_app(native.address(), 1);
+      s.world.run_for(20s);
+      if (native_reachable(kind, nonces)) {
+        ASSERT_EQ(native.app.count_from(*c.address(), false), 1u) << describe(c);
+        ASSERT_EQ(c.app.count_from(native.address(), true), 1u) << describe(c);
+        // Ping test + relay bubble + flush: a handful of round trips, well inside one retry.
+        EXPECT_LT(*c.app.first_from(native.address(), true) - t0, 2s);
+        // The native side can now start conversations too (the relay holds a trusted entry).
+        native.send_app(*c.address(), 2);
+        s.world.run_for(2s);
+        EXPECT_EQ(c.app.count_from(native.address(), false), 1u);
+        EXPECT_TRUE(c.app.unreachable.empty());
+      } else {
+        EXPECT_EQ(native.app.count_from(*c.address(), false), 0u);
+        // §5.2.4: the ping test is repeated (2 s x 4) and then the sender is told.
+        ASSERT_EQ(c.app.unreachable.size(), 1u) << describe(c);
+        EXPECT_LE(c.app.unreachable[0] - t0, 9s);
+        EXPECT_EQ(relay.engine().counters().to_native_packets, 0u);
+        expect_no_leak(c);
+        // The relay gave up on the client too, and forgets it after the hold-down.
+        s.world.run_for(10min);
+        EXPECT_EQ(relay.engine().peers().size(), 0u);
+      }
+      EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
+    });
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryNat, ClientToNative, ::testing::ValuesIn(kAllNatKinds),
@@ -83,40 +89,43 @@ TEST_P(ClientToNative, NativeHostStartsTheConversation) {
   const NatKind kind = GetParam();
   ASSERT_EQ(core::ClientEngineConfig{}.unsolicited, core::UnsolicitedPolicy::kPingTest);
   for (const auto policy : {core::UnsolicitedPolicy::kPingTest, core::UnsolicitedPolicy::kDrop}) {
-    for_each_seed(kSeeds / 2, [&](std::uint64_t seed) {
-      Scenario s(seed, LinkProfile{5ms, 2ms});
-      ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
-      if (policy == core::UnsolicitedPolicy::kDrop) {
-        o.tweak = [](core::ClientEngineConfig& c) {
-          c.unsolicited = core::UnsolicitedPolicy::kDrop;
-        };
-      }
-      ClientHost& c = s.add_client(kind, o);
-      RelayHost& relay = s.add_relay(0);
-      NativeHost& native = s.add_native(0);
-      ASSERT_TRUE(s.qualify_all()) << describe(c);
-      native.send_app(*c.address(), 7);
-      s.world.run_for(3s);
-      native.send_app(*c.address(), 8);
-      s.world.run_for(15s);
-      const auto& counters = c.engine().counters();
-      if (!native_reachable(kind)) {
-        EXPECT_EQ(c.app.count_from(native.address(), false), 0u);
-        // §5.4.1: bubbles unanswered; the second packet meets the hold-down at once.
-        EXPECT_EQ(native.app.unreachable.size(), 2u);
-        EXPECT_EQ(relay.engine().counters().peers_unreachable, 1u);
-      } else if (policy == core::UnsolicitedPolicy::kDrop) {
-        EXPECT_EQ(c.app.count_from(native.address(), false), 0u);
-        EXPECT_EQ(counters.count(core::ClientDrop::kUnsolicited), 2u);
-        EXPECT_EQ(relay.engine().counters().to_clients_packets, 2u);  // the relay did deliver
-      } else {
-        ASSERT_EQ(c.app.count_from(native.address(), false), 1u) << describe(c);
-        EXPECT_EQ(c.app.received.at(0).packet.seq, 8u);
-        EXPECT_EQ(native.app.count_from(*c.address(), true), 1u);
-        EXPECT_EQ(counters.count(core::ClientDrop::kUnsolicited), 1u);
-      }
-      EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
-    });
+    for (const bool nonces : {true, false}) {
+      SCOPED_TRACE(nonces ? "relay with RFC 6081 nonces" : "RFC 4380-only relay");
+      for_each_seed(kSeeds / 2, [&](std::uint64_t seed) {
+        Scenario s(seed, LinkProfile{5ms, 2ms});
+        ClientOptions o = ClientOptions::on(LinkProfile{20ms, 10ms});
+        if (policy == core::UnsolicitedPolicy::kDrop) {
+          o.tweak = [](core::ClientEngineConfig& c) {
+            c.unsolicited = core::UnsolicitedPolicy::kDrop;
+          };
+        }
+        ClientHost& c = s.add_client(kind, o);
+        RelayHost& relay = s.add_relay(0, {}, nonces);
+        NativeHost& native = s.add_native(0);
+        ASSERT_TRUE(s.qualify_all()) << describe(c);
+        native.send_app(*c.address(), 7);
+        s.world.run_for(3s);
+        native.send_app(*c.address(), 8);
+        s.world.run_for(15s);
+        const auto& counters = c.engine().counters();
+        if (!native_reachable(kind, nonces)) {
+          EXPECT_EQ(c.app.count_from(native.address(), false), 0u);
+          // §5.4.1: bubbles unanswered; the second packet meets the hold-down at once.
+          EXPECT_EQ(native.app.unreachable.size(), 2u);
+          EXPECT_EQ(relay.engine().counters().peers_unreachable, 1u);
+        } else if (policy == core::UnsolicitedPolicy::kDrop) {
+          EXPECT_EQ(c.app.count_from(native.address(), false), 0u);
+          EXPECT_EQ(counters.count(core::ClientDrop::kUnsolicited), 2u);
+          EXPECT_EQ(relay.engine().counters().to_clients_packets, 2u);  // the relay did deliver
+        } else {
+          ASSERT_EQ(c.app.count_from(native.address(), false), 1u) << describe(c);
+          EXPECT_EQ(c.app.received.at(0).packet.seq, 8u);
+          EXPECT_EQ(native.app.count_from(*c.address(), true), 1u);
+          EXPECT_EQ(counters.count(core::ClientDrop::kUnsolicited), 1u);
+        }
+        EXPECT_TRUE(s.world.violations().empty()) << s.world.violations().front();
+      });
+    }
   }
 }
 

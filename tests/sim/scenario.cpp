@@ -77,7 +77,8 @@ ClientHost& Scenario::add_client(NatKind kind, const ClientOptions& o) {
   return c;
 }
 
-RelayHost& Scenario::add_relay(int region, std::function<void(core::RelayEngineConfig&)> tweak) {
+RelayHost& Scenario::add_relay(int region, std::function<void(core::RelayEngineConfig&)> tweak,
+                               bool nonces) {
   const int i = next_relay_++;
   const wire::Endpoint ep{
       wire::Ipv4Address::from_octets(192, 0, 2, static_cast<std::uint8_t>(10 + i)),
@@ -85,7 +86,7 @@ RelayHost& Scenario::add_relay(int region, std::function<void(core::RelayEngineC
   core::RelayEngineConfig rc;
   rc.table.capacity = 1024;
   if (tweak) tweak(rc);
-  auto& r = world.add<RelayHost>("relay" + std::to_string(i), region, ep, std::move(rc));
+  auto& r = world.add<RelayHost>("relay" + std::to_string(i), region, ep, std::move(rc), nonces);
   world.attach_public(r, ep.address, infrastructure);
   world.cloud().add_relay(&r);
   relays.push_back(&r);

@@ -44,7 +44,9 @@ class Scenario {
   explicit Scenario(std::uint64_t seed, LinkProfile infrastructure = {});
 
   ClientHost& add_client(NatKind kind, const ClientOptions& options = {});
-  RelayHost& add_relay(int region, std::function<void(core::RelayEngineConfig&)> tweak = {});
+  // nonces: see RelayHost (false: an RFC 4380-only relay, as Miredo's).
+  RelayHost& add_relay(int region, std::function<void(core::RelayEngineConfig&)> tweak = {},
+                       bool nonces = true);
   NativeHost& add_native(int region);
   NatModel& nat_of(const ClientHost& c) const;
 

@@ -199,10 +199,16 @@ void ServerHost::check(std::vector<std::string>& v) const {
 // --- RelayHost --------------------------------------------------------------------------
 
 RelayHost::RelayHost(World& world, std::string name, int region, Endpoint endpoint,
-                     core::RelayEngineConfig config)
-    : SimHost(world, std::move(name), region), endpoint_(endpoint), config_(std::move(config)) {
+                     core::RelayEngineConfig config, bool nonces)
+    : SimHost(world, std::move(name), region),
+      endpoint_(endpoint),
+      random_(world.random().fork()),
+      config_(std::move(config)) {
   config_.hash_key = world.random().next();
   config_.table.hash_key = world.random().next();
+  // As the daemon does (relay_daemon.cpp): nonces in indirect bubbles, so that clients
+  // behind symmetric NATs can answer them (RFC 6081 §5.2).
+  config_.random = nonces ? &random_ : nullptr;
   if (config_.own_ipv4.empty()) config_.own_ipv4.push_back(endpoint.address);
   engine_ = std::make_unique<core::RelayEngine>(config_);
 }
@@ -248,9 +254,15 @@ void RelayHost::write_tun(Bytes packet) {
     return;
   }
   if (udp_from_) {
-    // §5.4.2: only what a client sent from the mapping its Teredo source embeds.
+    // §5.4.2: only what a client sent from the mapping its Teredo source embeds, or (RFC
+    // 6081 §5.2, with nonces) from the mapping a bubble echoing our nonce proved, which the
+    // relay then holds for that trusted peer.
     const auto src = wire::TeredoAddress::from_ipv6(ip->src);
-    if (!src || src->mapped != *udp_from_) {
+    const auto& peers = engine_->peers();
+    const core::PeerId id = peers.find(ip->src);
+    const bool proved = config_.random != nullptr && id != core::kNoPeer && peers[id].trusted() &&
+                        peers[id].mapping == *udp_from_;
+    if (!src || (src->mapped != *udp_from_ && !proved)) {
       found_.push_back(name_ + ": relay forwarded a native packet whose Teredo source " +
                        ip->src.to_string() + " does not match its UDP source " +
                        udp_from_->to_string());

@@ -115,8 +115,10 @@ class ServerHost : public SimHost {
 
 class RelayHost : public SimHost, public core::ActionSink {
  public:
+  // nonces: a random source for RFC 6081 §5.2 nonces in indirect bubbles, as the daemon
+  // has (relay_daemon.cpp); false models an RFC 4380-only relay such as Miredo's.
   RelayHost(World& world, std::string name, int region, wire::Endpoint endpoint,
-            core::RelayEngineConfig config);
+            core::RelayEngineConfig config, bool nonces = true);
 
   void restart(core::Duration downtime);
   [[nodiscard]] const core::RelayEngine& engine() const { return *engine_; }
@@ -133,6 +135,7 @@ class RelayHost : public SimHost, public core::ActionSink {
 
  private:
   wire::Endpoint endpoint_;
+  SimRandom random_;  // the RFC 6081 §5.2 nonces of its indirect bubbles (with nonces)
   core::RelayEngineConfig config_;
   std::unique_ptr<core::RelayEngine> engine_;
   std::optional<wire::Endpoint> udp_from_;  // set while on_udp runs
