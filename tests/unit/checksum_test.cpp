@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "test_util.h"
 #include "wire/router_discovery.h"
 #include "wire/teredo_address.h"
@@ -55,6 +57,34 @@ TEST(Checksum, Rfc4380_5_2_1_BuiltRouterSolicitationMatchesVectorBytes) {
   EXPECT_EQ(test::to_hex(w.written()),
             "6000000000083afffe800000000000000000ffffffffffffff02000000000000000000000000000285"
             "007d3700000000");
+}
+
+TEST(Checksum, FoldAddsTheCarriesBackIn) {
+  EXPECT_EQ(fold_sum(0), 0);
+  EXPECT_EQ(fold_sum(0xffff), 0xffff);
+  EXPECT_EQ(fold_sum(0x1fffe), 0xffff);     // 0xfffe + 1
+  EXPECT_EQ(fold_sum(0xffffffff), 0xffff);  // 0xffff + 0xffff = 0x1fffe -> 0xffff
+  EXPECT_EQ(fold_sum(0x00012345), 0x2346);
+}
+
+// RFC 8200 §8.1: the pseudo-header is source, destination, 32-bit upper-layer length, three
+// zero bytes and the next header; summed with an ICMPv6 message it gives what
+// icmpv6_checksum (which builds the pseudo-header from the addresses) computes.
+TEST(Checksum, Rfc8200_8_1_PseudoHeaderSumAgreesWithIcmpv6Checksum) {
+  const auto src = *Ipv6Address::parse("2001:db8::1");
+  const auto dst = *Ipv6Address::parse("2001:0:c633:6401::2");
+  std::vector<std::uint8_t> packet(40 + 12);
+  packet[6] = 58;
+  std::copy(src.bytes.begin(), src.bytes.end(), packet.begin() + 8);
+  std::copy(dst.bytes.begin(), dst.bytes.end(), packet.begin() + 24);
+  for (std::size_t i = 40; i < packet.size(); ++i) packet[i] = static_cast<std::uint8_t>(i * 7);
+  const Bytes message = Bytes(packet).subspan(40);
+  const std::uint32_t sum = pseudo_header_sum(packet, message.size(), 58);
+  EXPECT_EQ(static_cast<std::uint16_t>(~fold_sum(ones_complement_sum(message, sum))),
+            icmpv6_checksum(src, dst, message));
+  // The next header and the length are part of it.
+  EXPECT_NE(fold_sum(pseudo_header_sum(packet, message.size(), 17)), fold_sum(sum));
+  EXPECT_NE(fold_sum(pseudo_header_sum(packet, message.size() + 1, 58)), fold_sum(sum));
 }
 
 }  // namespace

@@ -8,20 +8,13 @@
 namespace shipworm::os {
 namespace {
 
+using wire::fold_sum;
+using wire::store_u16;
+
 constexpr std::uint8_t kTcp = 6;
 constexpr std::uint8_t kFin = 0x01;
 constexpr std::uint8_t kPsh = 0x08;
 constexpr std::uint8_t kCwr = 0x80;
-
-std::uint16_t fold(std::uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
-}
-
-void store16(wire::MutableBytes p, std::size_t at, std::uint16_t v) {
-  p[at] = static_cast<std::uint8_t>(v >> 8);
-  p[at + 1] = static_cast<std::uint8_t>(v & 0xff);
-}
 
 }  // namespace
 
@@ -29,8 +22,8 @@ bool complete_checksum(wire::MutableBytes packet, std::size_t start, std::size_t
   // Written so that nothing overflows, whatever start and offset are.
   if (start > packet.size() || packet.size() - start < 2 || offset > packet.size() - start - 2)
     return false;
-  const std::uint16_t sum = fold(wire::ones_complement_sum(packet.subspan(start)));
-  store16(packet, start + offset, static_cast<std::uint16_t>(~sum));
+  const std::uint16_t sum = fold_sum(wire::ones_complement_sum(packet.subspan(start)));
+  store_u16(packet, start + offset, static_cast<std::uint16_t>(~sum));
   return true;
 }
 
@@ -60,30 +53,16 @@ std::size_t Tcp6Segmenter::next(wire::MutableBytes out) {
   const bool first = offset_ == 0;
   const bool last = offset_ + len == payload;
   const std::size_t tcp_length = header_ - 40 + len;
-  store16(out, 4, static_cast<std::uint16_t>(tcp_length));
-  const std::uint32_t seq = (std::uint32_t{out[44]} << 24 | std::uint32_t{out[45]} << 16 |
-                             std::uint32_t{out[46]} << 8 | std::uint32_t{out[47]}) +
-                            static_cast<std::uint32_t>(offset_);
-  out[44] = static_cast<std::uint8_t>(seq >> 24);
-  out[45] = static_cast<std::uint8_t>(seq >> 16);
-  out[46] = static_cast<std::uint8_t>(seq >> 8);
-  out[47] = static_cast<std::uint8_t>(seq);
+  store_u16(out, 4, static_cast<std::uint16_t>(tcp_length));
+  wire::store_u32(out, 44, wire::load_u32(out, 44) + static_cast<std::uint32_t>(offset_));
   if (!last) out[53] = static_cast<std::uint8_t>(out[53] & ~(kFin | kPsh));
   if (!first) out[53] = static_cast<std::uint8_t>(out[53] & ~kCwr);
   // Full checksum: pseudo-header (RFC 8200 §8.1) + TCP header + payload.
-  store16(out, 56, 0);
-  std::uint8_t pseudo[8] = {static_cast<std::uint8_t>(tcp_length >> 24),
-                            static_cast<std::uint8_t>(tcp_length >> 16),
-                            static_cast<std::uint8_t>(tcp_length >> 8),
-                            static_cast<std::uint8_t>(tcp_length),
-                            0,
-                            0,
-                            0,
-                            kTcp};
-  std::uint32_t sum = wire::ones_complement_sum(out.subspan(8, 32));
-  sum = wire::ones_complement_sum(pseudo, sum);
-  sum = wire::ones_complement_sum(out.subspan(40, tcp_length), sum);
-  store16(out, 56, static_cast<std::uint16_t>(~fold(sum)));
+  store_u16(out, 56, 0);
+  const std::uint32_t sum = wire::pseudo_header_sum(out, tcp_length, kTcp);
+  store_u16(out, 56,
+            static_cast<std::uint16_t>(
+                ~fold_sum(wire::ones_complement_sum(out.subspan(40, tcp_length), sum))));
   offset_ += len;
   return header_ + len;
 }

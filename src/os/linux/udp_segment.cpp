@@ -8,12 +8,9 @@
 namespace shipworm::os {
 namespace {
 
-constexpr std::uint8_t kUdp = 17;
+using wire::store_u16;
 
-void store16(wire::MutableBytes p, std::size_t at, std::uint16_t v) {
-  p[at] = static_cast<std::uint8_t>(v >> 8);
-  p[at + 1] = static_cast<std::uint8_t>(v & 0xff);
-}
+constexpr std::uint8_t kUdp = 17;
 
 }  // namespace
 
@@ -38,19 +35,15 @@ std::size_t Udp6Segmenter::next(wire::MutableBytes out) {
   std::memcpy(out.data(), packet_.data(), kHeaders);
   std::memcpy(out.data() + kHeaders, packet_.data() + kHeaders + offset_, len);
   const auto udp_length = static_cast<std::uint16_t>(8 + len);
-  store16(out, 4, udp_length);   // IPv6 Payload Length
-  store16(out, 44, udp_length);  // UDP Length
-  store16(out, 46, 0);
-  // Pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header.
-  const std::uint8_t pseudo[4] = {static_cast<std::uint8_t>(udp_length >> 8),
-                                  static_cast<std::uint8_t>(udp_length), 0, kUdp};
-  std::uint32_t sum = wire::ones_complement_sum(out.subspan(8, 32));
-  sum = wire::ones_complement_sum(pseudo, sum);
-  sum = wire::ones_complement_sum(out.subspan(40, udp_length), sum);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  auto check = static_cast<std::uint16_t>(~sum);
+  store_u16(out, 4, udp_length);   // IPv6 Payload Length
+  store_u16(out, 44, udp_length);  // UDP Length
+  store_u16(out, 46, 0);
+  // Pseudo-header (RFC 8200 §8.1) + UDP header + payload.
+  const std::uint32_t sum = wire::pseudo_header_sum(out, udp_length, kUdp);
+  auto check = static_cast<std::uint16_t>(
+      ~wire::fold_sum(wire::ones_complement_sum(out.subspan(40, udp_length), sum)));
   if (check == 0) check = 0xffff;  // zero means "no checksum", which IPv6 forbids
-  store16(out, 46, check);
+  store_u16(out, 46, check);
   offset_ += len;
   return kHeaders + len;
 }
