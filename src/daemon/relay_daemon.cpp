@@ -250,7 +250,9 @@ class RelayWorker final : public core::ActionSink {
   // decided by the engine in its own send slot as if it had been read alone.
   void on_super_packet(TimePoint now, wire::MutableBytes slot, std::size_t length,
                        const os::TunReadInfo& info) {
-    std::copy(slot.begin(), slot.end(), super_.begin());
+    // The segments are written into the send slots, starting with this very slot, so the
+    // part of the packet read into it moves out first (the rest is already in super_).
+    std::copy_n(slot.begin(), std::min(length, slot.size()), super_.begin());
     const wire::Bytes packet = wire::Bytes(super_).first(length);
     if (info.tcp6_gso && tcp_segmenter_.start(packet, info.gso_size) &&
         tcp_segmenter_.header_length() + info.gso_size <= slot.size()) {
