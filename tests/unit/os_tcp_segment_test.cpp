@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "os/linux/tcp_segment.h"
+#include "test_util.h"
 #include "wire/checksum.h"
 #include "wire/ip_address.h"
 
@@ -18,18 +19,6 @@ const auto kDst = *wire::Ipv6Address::parse("2001:0:c633:6401::1");
 std::uint32_t u32(const Packet& p, std::size_t at) {
   return std::uint32_t{p[at]} << 24 | std::uint32_t{p[at + 1]} << 16 |
          std::uint32_t{p[at + 2]} << 8 | std::uint32_t{p[at + 3]};
-}
-
-// Sum over the pseudo-header and the TCP segment: 0xffff when the checksum is right.
-std::uint16_t tcp_sum(const Packet& p) {
-  const std::size_t len = p.size() - 40;
-  std::uint8_t pseudo[8] = {
-      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, 6};
-  std::uint32_t s = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
-  s = wire::ones_complement_sum(pseudo, s);
-  s = wire::ones_complement_sum(wire::Bytes(p).subspan(40), s);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return static_cast<std::uint16_t>(s);
 }
 
 // IPv6 + TCP (12 bytes of options) with `payload` bytes, flags as given, seq 0xfffffff0
@@ -92,7 +81,7 @@ TEST(Tcp6Segmenter, CutsIntoMssSegmentsWithFixedHeaders) {
     const std::uint8_t want = i == 0 ? (kAck | kCwr) : i == 3 ? (kAck | kPsh | kFin) : kAck;
     EXPECT_EQ(p[53], want) << i;
     EXPECT_TRUE(std::equal(p.begin() + 58, p.begin() + 72, in.begin() + 58)) << i;  // options
-    EXPECT_EQ(tcp_sum(p), 0xffff) << "checksum of segment " << i;
+    EXPECT_EQ(test::transport_sum(p), 0xffff) << "checksum of segment " << i;
     payload.insert(payload.end(), p.begin() + 72, p.end());
   }
   EXPECT_TRUE(std::equal(payload.begin(), payload.end(), in.begin() + 72, in.end()));
@@ -150,7 +139,7 @@ TEST(CompleteChecksum, FillsThePartialChecksum) {
   p[56] = static_cast<std::uint8_t>(s >> 8);
   p[57] = static_cast<std::uint8_t>(s);
   ASSERT_TRUE(complete_checksum(p, 40, 16));
-  EXPECT_EQ(tcp_sum(p), 0xffff);
+  EXPECT_EQ(test::transport_sum(p), 0xffff);
   EXPECT_FALSE(complete_checksum(p, p.size() - 1, 16));
   EXPECT_FALSE(complete_checksum(p, p.size() + 1, 0));
   EXPECT_FALSE(complete_checksum(p, p.size() - 1, 0)) << "one byte is no 16-bit field";

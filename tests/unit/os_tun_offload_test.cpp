@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,10 +136,16 @@ TEST(UdpCoalesce, GsoHeadHoldsTheWholeLengthAndThePseudoHeaderSum) {
   EXPECT_EQ(p, original);
 }
 
-// Brings the TUN up with our Teredo address (local once its RTN_LOCAL route exists) and
-// 2001::/32 through it.
-std::string configure(Netlink& nl, TunDevice& tun) {
-  const unsigned idx = tun.ifindex();
+// Opens the TUN (`options`) into `tun` and brings it up with our Teredo address (local once
+// its RTN_LOCAL route exists) and 2001::/32 through it.
+std::string open_configured(const TunOptions& options, std::optional<TunDevice>& tun) {
+  auto opened = TunDevice::open(options);
+  CHILD_OK(opened);
+  tun.emplace(std::move(*opened));
+  auto netlink = Netlink::open();
+  CHILD_OK(netlink);
+  Netlink& nl = *netlink;
+  const unsigned idx = tun->ifindex();
   CHILD_OK(nl.set_mtu(idx, 1280));
   CHILD_OK(nl.set_link_up(idx));
   CHILD_OK(nl.add_address(idx, {kTeredo, 32}, {.no_dad = true, .no_prefix_route = true}));
@@ -184,12 +191,9 @@ std::string write_coalesced(TunDevice& tun, std::vector<Packet>& packets) {
 
 TEST(TunOffload, OneGsoWriteArrivesAsSeparateDatagrams) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
-    CHILD_OK(tun);
+    std::optional<TunDevice> tun;
+    if (auto e = open_configured({.name = "teredo", .vnet_hdr = true}, tun); !e.empty()) return e;
     CHILD_CHECK(tun->vnet_hdr(), "vnet_hdr");
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
 
     UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     CHILD_CHECK(s.valid(), "socket");
@@ -240,11 +244,8 @@ TEST(TunOffload, OneGsoWriteArrivesAsSeparateDatagrams) {
 // all.
 TEST(TunOffload, ForwardedSuperPacketIsCutIntoTheOriginalPackets) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
-    CHILD_OK(tun);
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    std::optional<TunDevice> tun;
+    if (auto e = open_configured({.name = "teredo", .vnet_hdr = true}, tun); !e.empty()) return e;
     CHILD_OK(set_ipv6_forwarding(true));
 
     std::vector<Packet> run;
@@ -280,11 +281,8 @@ TEST(TunOffload, ForwardedSuperPacketIsCutIntoTheOriginalPackets) {
 // answered, and the answer is read without the header.
 TEST(TunOffload, OtherPacketsPassWithAZeroHeader) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
-    CHILD_OK(tun);
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    std::optional<TunDevice> tun;
+    if (auto e = open_configured({.name = "teredo", .vnet_hdr = true}, tun); !e.empty()) return e;
     Packet p = {0x60, 0, 0, 0, 0, 0, 58, 64};
     p.insert(p.end(), kRemote.bytes.begin(), kRemote.bytes.end());
     p.insert(p.end(), kTeredo.bytes.begin(), kTeredo.bytes.end());
@@ -319,19 +317,6 @@ TEST(TunOffload, OtherPacketsPassWithAZeroHeader) {
   });
 }
 
-// The pseudo-header + TCP (or UDP) sum over an IPv6 packet without extension headers: 0xffff
-// when its checksum is right.
-std::uint16_t transport_sum(const Packet& p) {
-  const std::size_t len = p.size() - 40;
-  std::uint8_t pseudo[8] = {
-      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, p[6]};
-  std::uint32_t s = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
-  s = wire::ones_complement_sum(pseudo, s);
-  s = wire::ones_complement_sum(wire::Bytes(p).subspan(40), s);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return static_cast<std::uint16_t>(s);
-}
-
 // One read with read_offload; a packet needing its checksum gets it completed.
 std::string read_one(TunDevice& tun, Packet& out, TunReadInfo& info) {
   std::vector<std::uint8_t> buf(70000);
@@ -353,12 +338,11 @@ std::string read_one(TunDevice& tun, Packet& out, TunReadInfo& info) {
 // bytes sent. The SYN arrives with a checksum to complete.
 TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true, .tso = true});
-    CHILD_OK(tun);
+    std::optional<TunDevice> tun;
+    if (auto e = open_configured({.name = "teredo", .vnet_hdr = true, .tso = true}, tun);
+        !e.empty())
+      return e;
     CHILD_CHECK(tun->tso(), "tso");
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
 
     UniqueFd s(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     CHILD_CHECK(s.valid(), "socket");
@@ -376,7 +360,7 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
       if (syn.size() >= 60 && syn[6] == 6 && (syn[53] & 0x02) != 0) break;
     }
     CHILD_CHECK(syn.size() >= 60 && syn[6] == 6 && (syn[53] & 0x02) != 0, "no SYN");
-    CHILD_CHECK(transport_sum(syn) == 0xffff, "SYN checksum");
+    CHILD_CHECK(test::transport_sum(syn) == 0xffff, "SYN checksum");
 
     // SYN-ACK from kRemote: MSS 1220, window 65535 (no scaling).
     Packet sa(40 + 24);
@@ -406,10 +390,10 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
     sa[61] = 4;
     sa[62] = 1220 >> 8;
     sa[63] = 1220 & 0xff;
-    const std::uint16_t sum = transport_sum(sa);
+    const std::uint16_t sum = test::transport_sum(sa);
     sa[56] = static_cast<std::uint8_t>(~sum >> 8);
     sa[57] = static_cast<std::uint8_t>(~sum);
-    CHILD_CHECK(transport_sum(sa) == 0xffff, "SYN-ACK checksum");
+    CHILD_CHECK(test::transport_sum(sa) == 0xffff, "SYN-ACK checksum");
     CHILD_CHECK(tun->write(sa).ok(), "write SYN-ACK");
     pollfd pw{s.get(), POLLOUT, 0};
     CHILD_CHECK(poll(&pw, 1, 5000) == 1, "not connected");
@@ -449,7 +433,7 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
       for (const Packet& seg : segs) {
         ++segments;
         CHILD_CHECK(seg.size() <= 1280, "segment larger than the MTU");
-        CHILD_CHECK(transport_sum(seg) == 0xffff, "segment checksum");
+        CHILD_CHECK(test::transport_sum(seg) == 0xffff, "segment checksum");
         const std::size_t hl = 40 + std::size_t{static_cast<std::size_t>(seg[52] >> 4) * 4};
         const std::uint32_t seq = std::uint32_t{seg[44]} << 24 | std::uint32_t{seg[45]} << 16 |
                                   std::uint32_t{seg[46]} << 8 | std::uint32_t{seg[47]};
@@ -473,12 +457,12 @@ TEST(TunOffload, TsoReadsAreCutIntoCorrectSegments) {
 // its own correct checksum.
 TEST(TunOffload, UsoReadsAreCutIntoTheDatagramsSent) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true, .tso = true, .uso = true});
-    CHILD_OK(tun);
+    std::optional<TunDevice> tun;
+    if (auto e =
+            open_configured({.name = "teredo", .vnet_hdr = true, .tso = true, .uso = true}, tun);
+        !e.empty())
+      return e;
     CHILD_CHECK(tun->uso(), "the kernel refused TUN_F_USO4 | TUN_F_USO6 (Linux < 6.2?)");
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
 
     UniqueFd s(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     CHILD_CHECK(s.valid(), "socket");
@@ -513,7 +497,7 @@ TEST(TunOffload, UsoReadsAreCutIntoTheDatagramsSent) {
     while (const std::size_t n = cut.next(out)) {
       const Packet d(out.begin(), out.begin() + static_cast<long>(n));
       ++datagrams;
-      CHILD_CHECK(transport_sum(d) == 0xffff, "datagram checksum");
+      CHILD_CHECK(test::transport_sum(d) == 0xffff, "datagram checksum");
       CHILD_CHECK(d[42] == 0x23 && d[43] == 0x28, "destination port");
       got.insert(got.end(), d.begin() + 48, d.end());
     }
@@ -606,11 +590,8 @@ TEST(TcpCoalesce, CoalescableAndFollowRules) {
 // sequence numbers, PSH only on the last, checksums.
 TEST(TunOffload, TcpSuperPacketIsCutIntoTheOriginalSegments) {
   RUN_IN_PRIVATE_NETNS([]() -> std::string {
-    auto tun = TunDevice::open({.name = "teredo", .vnet_hdr = true});
-    CHILD_OK(tun);
-    auto nl = Netlink::open();
-    CHILD_OK(nl);
-    if (auto e = configure(*nl, *tun); !e.empty()) return e;
+    std::optional<TunDevice> tun;
+    if (auto e = open_configured({.name = "teredo", .vnet_hdr = true}, tun); !e.empty()) return e;
     CHILD_OK(set_ipv6_forwarding(true));
 
     std::vector<Packet> run;

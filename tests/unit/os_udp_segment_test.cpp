@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "os/linux/udp_segment.h"
+#include "test_util.h"
 #include "wire/checksum.h"
 #include "wire/ip_address.h"
 
@@ -17,18 +18,6 @@ const auto kDst = *wire::Ipv6Address::parse("2001:0:c633:6401::1");
 
 std::uint16_t u16(const Packet& p, std::size_t at) {
   return static_cast<std::uint16_t>(p[at] << 8 | p[at + 1]);
-}
-
-// Sum over the pseudo-header and the UDP datagram: 0xffff when the checksum is right.
-std::uint16_t udp_sum(const Packet& p) {
-  const std::size_t len = p.size() - 40;
-  std::uint8_t pseudo[8] = {
-      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, 17};
-  std::uint32_t s = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
-  s = wire::ones_complement_sum(pseudo, s);
-  s = wire::ones_complement_sum(wire::Bytes(p).subspan(40), s);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return static_cast<std::uint16_t>(s);
 }
 
 // An IPv6 + UDP super-packet as the kernel hands it over: lengths for the whole, a partial
@@ -81,7 +70,7 @@ TEST(Udp6Segmenter, CutsIntoDatagramsOfTheGsoSizeWithTheirOwnLengthsAndChecksums
         << "next header, hop limit, addresses, ports";
     EXPECT_EQ(u16(s, 4), 8 + len) << "IPv6 Payload Length";
     EXPECT_EQ(u16(s, 44), 8 + len) << "UDP Length";
-    EXPECT_EQ(udp_sum(s), 0xffff) << "checksum of datagram " << i;
+    EXPECT_EQ(test::transport_sum(s), 0xffff) << "checksum of datagram " << i;
     EXPECT_NE(u16(s, 46), 0) << "IPv6 UDP checksums are never zero";
     payload.insert(payload.end(), s.begin() + 48, s.end());
   }
@@ -93,7 +82,7 @@ TEST(Udp6Segmenter, ExactMultipleAndSingleSegment) {
   const auto one = cut(super_packet(64), 1232);
   ASSERT_EQ(one.size(), 1U);
   EXPECT_EQ(one[0].size(), 48U + 64U);
-  EXPECT_EQ(udp_sum(one[0]), 0xffff);
+  EXPECT_EQ(test::transport_sum(one[0]), 0xffff);
 }
 
 // RFC 8200 §8.1: a computed checksum of zero is sent as 0xffff.
@@ -106,13 +95,13 @@ TEST(Udp6Segmenter, Rfc8200_8_1_ZeroChecksumIsSentAsAllOnes) {
   Packet probe = cut(p, 2)[0];
   probe[46] = 0;
   probe[47] = 0;
-  const std::uint16_t rest = udp_sum(probe);  // sum of everything but the checksum
+  const std::uint16_t rest = test::transport_sum(probe);  // sum of everything but the checksum
   const auto fill = static_cast<std::uint16_t>(~rest);
   p[48] = static_cast<std::uint8_t>(fill >> 8);
   p[49] = static_cast<std::uint8_t>(fill);
   const Packet s = cut(p, 2)[0];
   EXPECT_EQ(u16(s, 46), 0xffff);
-  EXPECT_EQ(udp_sum(s), 0xffff);
+  EXPECT_EQ(test::transport_sum(s), 0xffff);
 }
 
 TEST(Udp6Segmenter, RefusesWhatIsNotIpv6UdpWithPayload) {

@@ -76,6 +76,21 @@ inline void fix_icmpv6(std::vector<std::uint8_t>& p) {
   wire::store_u16(p, 42, wire::icmpv6_checksum(src, dst, all.subspan(40)));
 }
 
+// Sum over the pseudo-header (RFC 8200 §8.1) and the upper-layer bytes of an IPv6 packet
+// without extension headers (Next Header from byte 6, length = what follows the 40-byte
+// header): 0xffff when its TCP or UDP checksum is right. Built here byte by byte, not with
+// wire::pseudo_header_sum, so that the offload code is checked against a second rendering.
+inline std::uint16_t transport_sum(wire::Bytes p) {
+  const std::size_t len = p.size() - 40;
+  const std::uint8_t pseudo[8] = {
+      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, p[6]};
+  std::uint32_t s = wire::ones_complement_sum(p.subspan(8, 32));
+  s = wire::ones_complement_sum(pseudo, s);
+  s = wire::ones_complement_sum(p.subspan(40), s);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
 }  // namespace shipworm::test
 
 namespace shipworm::test {
