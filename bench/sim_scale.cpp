@@ -2,7 +2,7 @@
 // clients (10^6 with --million), in simulated time (tests/sim/event_queue.h). A benchmark,
 // not a test: it prints events per second, the relay's memory per client (RSS delta and
 // the peer table's own accounting) and the server's memory, which must not grow with the
-// number of clients (design.md §4).
+// number of clients (docs/architecture.md, "House rules").
 //
 // Each client is a few bytes of script, not a ClientEngine (whose scratch buffers would
 // dominate): it qualifies (RS to the primary and the secondary address, RFC 4380 §5.2.1),

@@ -27,7 +27,7 @@ using namespace shipworm::fuzz;
 
 namespace {
 
-// The regression key of rfc-checklist.md §10.3; the seed corpus signs with it.
+// The regression key of docs/rfc-notes.md §6.3; the seed corpus signs with it.
 constexpr std::string_view kKey = "teredo-test-secret";
 Bytes key() { return {reinterpret_cast<const std::uint8_t*>(kKey.data()), kKey.size()}; }
 

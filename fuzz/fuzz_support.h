@@ -1,4 +1,4 @@
-// Shared helpers for the libFuzzer targets in fuzz/ (design.md §3, tier 4).
+// Shared helpers for the libFuzzer targets in fuzz/ (docs/architecture.md, "House rules": tier 4).
 //
 // Every target defines LLVMFuzzerTestOneInput. With SHIPWORM_FUZZ the targets link against
 // libFuzzer; otherwise replay_main.cpp drives them over the checked-in seed corpus, so the

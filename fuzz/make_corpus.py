@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the seed corpus of the fuzz targets: fuzz/corpus/<target>/<name>.bin.
 
-The seeds are the test vectors of shared/rfc-checklist.md §10 (a real RS with authentication,
+The seeds are the test vectors of docs/rfc-notes.md §6 (a real RS with authentication,
 an RA datagram laid out as Miredo's server sends it, bubbles, echo, every RFC 6081 trailer),
 TCP and UDP super-packets as a TSO/USO read from the TUN hands them over, plus truncated and
 out-of-rule variants, so each fuzzer starts from valid packets and from each early-exit path.
@@ -212,7 +212,7 @@ T_MALFORMED = bytes.fromhex("0103abcd")  # length 3, only 2 bytes left
 
 
 def self_test():
-    """The vectors of rfc-checklist.md §10 that the generator can check about itself."""
+    """The vectors of docs/rfc-notes.md §6 that the generator can check about itself."""
     expected_rs = bytes.fromhex(
         "6000000000083afffe800000000000000000ffffffffffffff020000000000000000000000000002"
         "85007d3700000000")

@@ -1,4 +1,4 @@
-// shipworm: one binary, one subcommand per role or tool (design.md §5).
+// shipworm: one binary, one subcommand per role or tool (docs/architecture.md).
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>

@@ -1,5 +1,5 @@
 // `shipworm relay`: run a Teredo relay (RFC 4380 §5.4) or a host-specific relay
-// (rfc-checklist §5) in the foreground.
+// (RFC 4380 §3.4, §5.4; docs/rfc-notes.md §3) in the foreground.
 #include <memory>
 
 #include "cli/command.h"

@@ -1,6 +1,6 @@
-// Logging for the daemon roles (design.md §5: "to stderr/journald with levels; syslog
-// optional"), and a rate limiter for messages on the packet path (design.md §2: bad input
-// from the network is "logged at a limited rate").
+// Logging for the daemon roles (to stderr/journald with levels, syslog optional), and a rate
+// limiter for messages on the packet path: bad input from the network is normal, so it is
+// counted by reason and logged at a limited rate (docs/architecture.md, "House rules").
 //
 // - stderr, no timestamps (journald and most supervisors add their own). When stderr is the
 //   journal (JOURNAL_STREAM names stderr's device:inode, systemd.exec(5)), every line starts

@@ -1,6 +1,6 @@
 // The authentication value of secure qualification (RFC 4380 §5.2.2): HMAC-SHA1 keyed with
 // the client's shared secret over nonce | confirmation | origin indication (if present) |
-// IPv6 packet. §7.2.1 mentions MD5; §5.2.2 makes SHA-1 the default (rfc-checklist.md §11.1).
+// IPv6 packet. §7.2.1 mentions MD5; §5.2.2 makes SHA-1 the default (docs/rfc-notes.md §5.1).
 #pragma once
 
 #include <array>

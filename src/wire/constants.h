@@ -1,5 +1,5 @@
 // Teredo protocol constants, with the RFC section that defines each one
-// (rfc-checklist.md §6). Timers carry their unit in the type.
+// (RFC 4380, 5991, 6081). Timers carry their unit in the type.
 #pragma once
 
 #include <chrono>
@@ -47,7 +47,7 @@ inline constexpr std::uint8_t kNdHopLimit = 255;  // RFC 4861 §6.1.1, §6.1.2
 inline constexpr std::uint8_t kTrailerNonce = 0x01;
 inline constexpr std::uint8_t kTrailerAlternateAddress = 0x03;
 inline constexpr std::uint8_t kTrailerNdOption = 0x04;
-// §4.5 says 0x05, the §9 IANA table says 0x02 (rfc-checklist.md §11.6): accept both.
+// §4.5 says 0x05, the §9 IANA table says 0x02 (docs/rfc-notes.md §5.6): accept both.
 inline constexpr std::uint8_t kTrailerRandomPort = 0x05;
 inline constexpr std::uint8_t kTrailerRandomPortIana = 0x02;
 inline constexpr std::size_t kMaxAlternateAddresses = 4;  // length 8..26, 6 bytes each

@@ -1,5 +1,6 @@
-// Named reasons for dropping a datagram. Bad input from the network is normal (design.md §2):
-// every parser answers with a typed view or one of these, and the engines count them by name.
+// Named reasons for dropping a datagram. Bad input from the network is normal
+// (docs/architecture.md, "House rules"): every parser answers with a typed view or one of
+// these, and the engines count them by name.
 #pragma once
 
 #include <cstdint>

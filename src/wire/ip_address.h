@@ -31,7 +31,7 @@ struct Ipv4Address {
 };
 
 // RFC 4380 §5.2.4: the exact list of ranges that are not "global unicast". The RFC's list
-// is exhaustive; 100.64/10, 240/4 and the TEST-NETs pass it (rfc-checklist.md §1.7). The
+// is exhaustive; 100.64/10, 240/4 and the TEST-NETs pass it (docs/rfc-notes.md §1). The
 // directed-broadcast address of an attached subnet is also excluded by the RFC; only the
 // OS layer knows the attached subnets, so that check lives there.
 bool is_global_unicast(Ipv4Address a);

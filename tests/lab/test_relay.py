@@ -15,7 +15,7 @@
                                 bounded, its table at capacity at most, and a legitimate
                                 client is still served
     test_relay.py host          a native IPv6 host running `shipworm relay --host` pings a
-                                Miredo client and is pinged by it (rfc-checklist §5.5)
+                                Miredo client and is pinged by it (docs/rfc-notes.md §3)
     test_relay.py tcp           8 MiB over TCP each way between a Miredo client and the native
                                 host arrive intact (SHA-256 at both ends) through the relay's
                                 offloads: TCP super-packets read from the TUN and cut into

@@ -23,7 +23,7 @@ constexpr const char* kRs =
     "000000";
 
 TEST(AuthHmac, Rfc4380_5_2_2_HmacSha1RegressionVector) {
-  // rfc-checklist.md §10.3: HMAC-SHA1("teredo-test-secret", nonce | 0x00 | RS).
+  // docs/rfc-notes.md §6.3: HMAC-SHA1("teredo-test-secret", nonce | 0x00 | RS).
   const auto rs = from_hex(kRs);
   const auto v =
       teredo_auth_value(text("teredo-test-secret"), Nonce{1, 2, 3, 4, 5, 6, 7, 8}, 0, {}, rs);

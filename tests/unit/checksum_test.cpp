@@ -16,7 +16,7 @@ using test::from_hex;
 Ipv6Address v6(const char* s) { return *Ipv6Address::parse(s); }
 
 TEST(Checksum, Rfc4443_2_3_RouterSolicitationVectors) {
-  // rfc-checklist.md §10.3, cross-checked against Miredo's hard-coded values.
+  // docs/rfc-notes.md §6.3, cross-checked against Miredo's hard-coded values.
   const std::uint8_t rs[8] = {133, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(icmpv6_checksum(v6("fe80::ffff:ffff:ffff"), kAllRouters, rs), 0x7d37);
   EXPECT_EQ(icmpv6_checksum(v6("fe80::8000:5445:5245:444f"), kAllRouters, rs), 0x125d);

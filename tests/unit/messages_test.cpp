@@ -16,7 +16,7 @@ Ipv6Address v6(const char* s) { return *Ipv6Address::parse(s); }
 TEST(Messages, Rfc4380_5_2_1_RsDatagramIsAuthPlusSolicitationLikeMiredo) {
   test::Buffer b;
   ASSERT_TRUE(write_rs_datagram(b.w, Nonce{1, 2, 3, 4, 5, 6, 7, 8}, false));
-  // 13-byte auth header + 48-byte RS = the 61-byte payload Miredo sends (miredo-notes.md).
+  // 13-byte auth header + 48-byte RS = the 61-byte payload Miredo sends (seen on the wire).
   EXPECT_EQ(b.w.size(), 61u);
   EXPECT_EQ(to_hex(b.bytes()),
             "00010000010203040506070800"

@@ -21,7 +21,7 @@ struct Vector {
   const char* mapped;
 };
 
-// rfc-checklist.md §10.1 (RFC 6081 §3.1 Fig. 2 and §3.5 Fig. 3, and the overview's example).
+// docs/rfc-notes.md §6.1 (RFC 6081 §3.1 Fig. 2 and §3.5 Fig. 3, and the classic example).
 constexpr Vector kVectors[] = {
     {"2001:0000:4136:e378:8000:63bf:3fff:fdd2", "65.54.227.120", 0x8000, 40000, "192.0.2.45"},
     {"2001:0:cb00:7178:0:efff:3fff:fdfe", "203.0.113.120", 0x0000, 4096, "192.0.2.1"},

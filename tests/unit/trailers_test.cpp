@@ -111,7 +111,7 @@ TEST(Trailers, Rfc6081_4_1_OtherUnknownTypesAreSkipped) {
 }
 
 TEST(Trailers, Rfc6081_5_1_2_StopsAtTheFirstMalformedTrailer) {
-  // Length 3 with only 2 bytes left (rfc-checklist.md §10.3).
+  // Length 3 with only 2 bytes left (docs/rfc-notes.md §6.3).
   auto t = parse("0104 01020304 0503 aabb");
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->malformed);

@@ -4,9 +4,9 @@
 // payload over IPv4 is 65507, so nothing is ever truncated), a sockaddr_in, and a control
 // buffer sized for one IP_PKTINFO message. All of it, including the mmsghdr/iovec arrays the
 // kernel reads, is allocated once in the constructor; receiving and sending only rewrite
-// fields, so the packet path does no heap allocation (design.md §4). With UDP GSO on
-// (UdpOptions::gso) consecutive slots to one peer leave as one message whose iovec array
-// spans them (os/linux/gso_runs.h); slots stay one datagram each.
+// fields, so the packet path does no heap allocation (docs/architecture.md, "House rules").
+// With UDP GSO on (UdpOptions::gso) consecutive slots to one peer leave as one message whose
+// iovec array spans them (os/linux/gso_runs.h); slots stay one datagram each.
 //
 // Receive: UdpSocket::recv_batch() fills slots 0..size()-1.
 // Send: clear(), then for each datagram either write into next_buffer() and commit() it (no

@@ -1,4 +1,4 @@
-// The single-threaded event loop every daemon role runs (design.md §1, §4).
+// The single-threaded event loop every daemon role runs (docs/os-linux.md).
 //
 // One epoll(7) instance watches:
 //  - the owner's descriptors (UDP sockets, the TUN device, netlink, the control socket),

@@ -1,5 +1,5 @@
-// How os/linux/ reports failure (design.md §2: "System call failures carry errno text and
-// what we were trying to do").
+// How os/linux/ reports failure: a system call failure carries its errno text and what we
+// were trying to do (docs/architecture.md, "House rules").
 //
 // Two shapes, chosen by where the call sits:
 //  - Setup calls (opening sockets, TUN, netlink, privilege drop) return Result<T> / Status.

@@ -1,5 +1,5 @@
 // Pre-allocated slots for TUN packets: several reads per wakeup without heap allocation
-// (design.md §4). Same shape as DatagramBatch, without addresses.
+// (docs/architecture.md, "House rules"). Same shape as DatagramBatch, without addresses.
 #pragma once
 
 #include <cstddef>

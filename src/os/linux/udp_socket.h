@@ -7,7 +7,7 @@
 //    "SHOULD NOT" set DF; IPv6 path MTU is handled end to end), and the kernel fragments
 //    locally instead of failing with EMSGSIZE. ip(7).
 //  - IP_TOS = 0: DSCP 0 and the two ECN bits zero (Not-ECT). RFC 9601 §6.1.3 for tunnels
-//    that do not propagate ECN (rfc-checklist.md §1.8). The default is already 0; setting it
+//    that do not propagate ECN (docs/rfc-notes.md §2). The default is already 0; setting it
 //    makes the intent explicit and survives a future change of default.
 //  - IP_PKTINFO: each received datagram reports the destination address in its IPv4 header,
 //    so a server bound to 0.0.0.0 knows which of its two addresses a Router Solicitation
