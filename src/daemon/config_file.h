@@ -1,6 +1,6 @@
-// Configuration for every role, in Miredo's file syntax (design.md §5): a Miredo user's
+// Configuration for every role, in Miredo's file syntax (docs/configuration.md): a Miredo user's
 // miredo.conf or miredo-server.conf is accepted unchanged; our own directives use the same
-// syntax. docs/configuration.md lists every directive.
+// syntax. docs/configuration.md lists every directive; config_directives.cpp describes each one.
 //
 // Lexical rules (miredo.conf(5), miredo-server.conf(5)): one directive per line, a name,
 // then one or more spaces/tabs, then a value. Blank lines and lines whose first non-blank
