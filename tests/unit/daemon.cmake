@@ -1,6 +1,7 @@
 # daemon/ layer: configuration parser, logging, and the check-config command end to end.
 shipworm_unit_test(daemon_tests
   SOURCES
+    daemon_config_directives_test.cpp
     daemon_config_test.cpp
     daemon_log_test.cpp
   LIBS shipworm_daemon shipworm_wire)
