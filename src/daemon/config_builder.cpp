@@ -1,5 +1,6 @@
 // Turns lexed lines and command-line overrides into a role's configuration: the role
-// decision, the once-per-file rule, and the checks that span several directives.
+// decision, the once-per-file rule, each value through its directive (config_directives.cpp),
+// and the checks that span several directives.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -19,13 +20,14 @@ namespace shipworm::daemon {
 namespace {
 
 namespace cv = config_values;
-using config_directives::find_spec;
+using config_directives::Directive;
+using config_directives::find_directive;
 using config_directives::kServerValid;
+using config_directives::relay_type_role;
 using config_directives::role_bit;
 using config_directives::roles_text;
-using config_directives::Spec;
+using config_directives::Settings;
 using config_directives::unknown_message;
-using config_directives::Values;
 using config_lexer::lex;
 using config_lexer::Lexed;
 using config_lexer::Line;
@@ -36,6 +38,29 @@ struct Where {
   std::string shown;  // the directive as written, or the flag
 };
 
+// A role's configuration before any directive: the defaults of config_file.h, and the
+// role's own control socket.
+Settings defaults(Role role) {
+  Settings s;
+  switch (role) {
+    case Role::client:
+      s = ClientConfig{};
+      break;
+    case Role::relay:
+      s = RelayConfig{};
+      break;
+    case Role::server:
+      s = ServerConfig{};
+      break;
+  }
+  std::visit(
+      [&](auto& c) {
+        c.common.control_socket = fmt::format("/run/shipworm/{}.sock", to_string(role));
+      },
+      s);
+  return s;
+}
+
 class Builder {
  public:
   Builder(std::string_view file, bool have_file) : file_(file), have_file_(have_file) {}
@@ -45,26 +70,23 @@ class Builder {
     const auto lexed = have_file_ ? lex(text) : Lexed{};
     end_line_ = std::max(lexed.line_count, 1);
     decide_role(lexed, forced, overrides);
+    settings_ = defaults(role_);
     for (const auto& l : lexed.lines) file_line(l);
-    std::map<std::string_view, bool> cleared;
+    std::set<std::string_view> cleared;
     for (const auto& o : overrides) override_value(o, cleared);
-    Config c;
-    c.role = role_;
-    c.role_reason = role_reason_;
-    c.directive_count = lexed.lines.size();
     switch (role_) {
       case Role::client:
-        c.settings = build_client();
+        check_client(std::get<ClientConfig>(settings_));
         break;
       case Role::relay:
-        c.settings = build_relay();
+        check_relay(std::get<RelayConfig>(settings_));
         break;
       case Role::server:
-        c.settings = build_server();
+        check_server(std::get<ServerConfig>(settings_));
         break;
     }
     if (result_.errors.empty()) {
-      result_.config = std::move(c);
+      result_.config = Config{role_, role_reason_, lexed.lines.size(), std::move(settings_)};
     } else {
       result_.warnings.clear();  // they may be about defaults standing in for rejected values
     }
@@ -72,14 +94,11 @@ class Builder {
   }
 
  private:
-  void error(const std::string& source, int line, std::string directive, std::string message) {
-    result_.errors.push_back({source, line, std::move(directive), std::move(message)});
-  }
   void warn(const Where& w, std::string message) {
     result_.warnings.push_back({w.source, w.line, w.shown, std::move(message)});
   }
   void error_at(const Where& w, std::string message) {
-    error(w.source, w.line, w.shown, std::move(message));
+    result_.errors.push_back({w.source, w.line, w.shown, std::move(message)});
   }
   // Where a missing directive is reported: the line that chose the role, else the end of
   // the file; on the command line alone, no line.
@@ -92,6 +111,7 @@ class Builder {
     if (!have_file_) return {"command line", 0, std::string(directive)};
     return {file_, role_line_ > 0 ? role_line_ : end_line_, std::string(directive)};
   }
+  // Where a directive's value was taken from; nullptr when it was not set.
   const Where* where(std::string_view name) const {
     const auto it = where_.find(name);
     return it == where_.end() ? nullptr : &it->second;
@@ -121,7 +141,7 @@ class Builder {
       return;
     }
     for (const auto& [line, value] : names("RelayType")) {
-      const auto r = relay_type_role(cv::lower(value));
+      const auto r = relay_type_role(value);
       if (!r) continue;
       role_ = *r;
       role_reason_ = fmt::format("RelayType {}", cv::lower(value));
@@ -135,86 +155,64 @@ class Builder {
     role_unknown_ = !names("RelayType").empty();
   }
 
-  static std::optional<Role> relay_type_role(std::string_view lowered) {
-    if (lowered == "client" || lowered == "autoclient") return Role::client;
-    if (lowered == "relay" || lowered == "cone" || lowered == "restricted") return Role::relay;
-    return std::nullopt;
-  }
-
   // Applies one value; returns false (after reporting) when it is rejected.
-  bool apply(const Spec& spec, const Where& w, std::string_view value) {
-    mentioned_.insert(spec.name);
-    if ((spec.roles & role_bit(role_)) == 0) {
+  bool apply(const Directive& d, const Where& w, std::string_view value) {
+    mentioned_.insert(d.name);
+    if ((d.roles & role_bit(role_)) == 0) {
       error_at(w, fmt::format("not valid for role {} (valid for: {})", to_string(role_),
-                              roles_text(spec.roles)));
+                              roles_text(d.roles)));
       return false;
     }
     if (value.empty()) {
-      error_at(w, fmt::format("needs a value (valid: {})", spec.valid));
+      error_at(w, fmt::format("needs a value (valid: {})", d.valid));
       return false;
     }
-    if (auto problem = spec.apply(values_, value)) {
-      error_at(w, fmt::format("{} (valid: {})", problem->what, spec.valid));
+    if (auto problem = d.parse(settings_, value)) {
+      error_at(w, fmt::format("{} (valid: {})", problem->what,
+                              problem->valid.empty() ? d.valid : problem->valid));
       return false;
     }
-    if (spec.name == "RelayType") {
-      const auto r = relay_type_role(*values_.relay_type);
-      if (r && *r != role_) {
-        error_at(w, fmt::format(
-                        "'{}' makes this a {} configuration, but the role is {} (valid: {})", value,
-                        to_string(*r), to_string(role_),
-                        role_ == Role::client ? "client, autoclient" : "relay, cone, restricted"));
-        return false;
-      }
-    }
-    where_[spec.name] = w;
+    where_[d.name] = w;
     return true;
   }
 
   void file_line(const Line& l) {
     const Where w{file_, l.number, l.name};
-    const Spec* spec = find_spec(l.name);
+    const Directive* d = find_directive(l.name);
     if (!l.lex_error.empty()) {
-      if (spec != nullptr) mentioned_.insert(spec->name);
+      if (d != nullptr) mentioned_.insert(d->name);
       error_at(w, l.lex_error);
       return;
     }
-    if (spec == nullptr) {
+    if (d == nullptr) {
       error_at(w, unknown_message(l.name));
       return;
     }
-    if (!spec->repeatable) {
-      if (const auto it = first_line_.find(spec->name); it != first_line_.end()) {
+    if (!d->repeatable) {
+      if (const auto it = first_line_.find(d->name); it != first_line_.end()) {
         error_at(
             w, fmt::format("duplicate; already set on line {} (valid: once per file)", it->second));
         return;
       }
-      first_line_[spec->name] = l.number;
+      first_line_[d->name] = l.number;
     }
-    apply(*spec, w, l.value);
+    apply(*d, w, l.value);
   }
 
-  void override_value(const Override& o, std::map<std::string_view, bool>& cleared) {
+  // A flag replaces the file's value; the first flag of a repeatable directive replaces all
+  // of the file's lines, the next ones add to it.
+  void override_value(const Override& o, std::set<std::string_view>& cleared) {
     const Where w{"command line", 0, o.flag.empty() ? o.directive : o.flag};
-    const Spec* spec = find_spec(o.directive);
-    if (spec == nullptr) {
+    const Directive* d = find_directive(o.directive);
+    if (d == nullptr) {
       error_at(w, unknown_message(o.directive));
       return;
     }
-    if (spec->repeatable && !cleared[spec->name]) {
-      cleared[spec->name] = true;
-      if (spec->name == "FallbackServer") values_.fallback.clear();
-    }
-    apply(*spec, w, o.value);
+    if (d->repeatable && cleared.insert(d->name).second) d->clear(settings_);
+    apply(*d, w, o.value);
   }
 
-  void common(CommonConfig& c) {
-    c.syslog_facility = values_.syslog_facility;
-    c.log_level = values_.log_level.value_or(LogLevel::notice);
-    c.control_socket =
-        values_.control_socket.value_or(fmt::format("/run/shipworm/{}.sock", to_string(role_)));
-    if (values_.metrics) c.metrics = *values_.metrics;
-  }
+  // --- Checks that span several directives ---
 
   void check_queues(std::uint32_t peer, std::uint64_t total) {
     if (total >= peer) return;
@@ -226,18 +224,13 @@ class Builder {
                              total, peer));
   }
 
-  ClientConfig build_client() {
-    ClientConfig c;
-    common(c.common);
-    if (values_.server) {
-      c.server = *values_.server;
-    } else {
+  void check_client(const ClientConfig& c) {
+    if (where("ServerAddress") == nullptr) {
       missing("ServerAddress",
               fmt::format("missing; role client needs a Teredo server (valid: {}, e.g. "
                           "ServerAddress teredo.example.net)",
                           kServerValid));
     }
-    c.server2 = values_.server2;
     if (c.server2 && c.server2->address && c.server.address &&
         *c.server2->address == *c.server.address) {
       error_at(*where("ServerAddress2"),
@@ -245,22 +238,7 @@ class Builder {
                            "the server's secondary address, or omit it for primary + 1)",
                            c.server2->name));
     }
-    c.fallback_servers = values_.fallback;
-    if (values_.interface_name) c.interface_name = *values_.interface_name;
-    c.bind_address = values_.bind_address;
-    c.bind_port = values_.bind_port.value_or(0);
-    if (values_.refresh_interval)
-      c.refresh_interval = std::chrono::seconds{*values_.refresh_interval};
-    c.peer_table_size = values_.peer_table_size.value_or(kDefaultClientPeerTableSize);
-    c.peer_queue_bytes = values_.peer_queue_bytes.value_or(kDefaultPeerQueueBytes);
-    c.total_queue_bytes = values_.total_queue_bytes.value_or(kDefaultTotalQueueBytes);
     check_queues(c.peer_queue_bytes, c.total_queue_bytes);
-    c.hook_script = values_.hook_script.value_or("");
-    c.symmetric_nat = values_.symmetric_nat.value_or(SymmetricNatPolicy::keep);
-    c.nonce_trailers = values_.nonce_trailers.value_or(NonceTrailerSetting::always);
-    c.unsolicited = values_.unsolicited.value_or(UnsolicitedSetting::ping_test);
-    c.secure_qualification_file = values_.secure_qualification.value_or("");
-    return c;
   }
 
   void check_prefix_mtu(std::uint32_t prefix, std::uint32_t mtu) {
@@ -276,65 +254,35 @@ class Builder {
     }
   }
 
-  RelayConfig build_relay() {
-    RelayConfig c;
-    common(c.common);
-    c.restricted = values_.relay_type == "restricted";
-    c.host_specific = values_.host_specific.value_or(false);
-    c.prefix = values_.prefix.value_or(wire::kTeredoPrefix);
-    c.mtu = values_.mtu.value_or(wire::kDefaultMtu);
+  void check_relay(const RelayConfig& c) {
     check_prefix_mtu(c.prefix, c.mtu);
-    if (values_.interface_name) c.interface_name = *values_.interface_name;
-    c.bind_address = values_.bind_address;
-    c.bind_port = values_.bind_port.value_or(0);
-    c.peer_table_size = values_.peer_table_size.value_or(kDefaultRelayPeerTableSize);
-    c.peer_queue_bytes = values_.peer_queue_bytes.value_or(kDefaultPeerQueueBytes);
-    c.total_queue_bytes = values_.total_queue_bytes.value_or(kDefaultTotalQueueBytes);
     check_queues(c.peer_queue_bytes, c.total_queue_bytes);
-    c.check_source = values_.check_source.value_or(true);
-    return c;
   }
 
-  ServerConfig build_server() {
-    ServerConfig c;
-    common(c.common);
-    if (values_.server_bind) {
-      c.primary = *values_.server_bind;
-      if (values_.server_bind2) {
-        c.secondary = *values_.server_bind2;
-        if (c.secondary == c.primary) {
-          error_at(*where("ServerBindAddress2"),
-                   fmt::format("{} equals ServerBindAddress; the secondary address must be a "
-                               "different address of this host (RFC 4380 §5.3) (valid: another "
-                               "global unicast IPv4 address, or omit it for primary + 1)",
-                               c.secondary.to_string()));
-        }
-      } else {
-        c.secondary = wire::Ipv4Address{c.primary.value + 1};
-        if (c.primary.value == 0xFFFFFFFF || !wire::is_global_unicast(c.secondary)) {
-          error_at(*where("ServerBindAddress"),
-                   fmt::format("the secondary address defaults to {} + 1 = {}, which is not "
-                               "global unicast (RFC 4380 §5.2.4) (valid: set "
-                               "ServerBindAddress2 to the server's second address)",
-                               c.primary.to_string(), c.secondary.to_string()));
-        }
-      }
-    } else {
+  void check_server(ServerConfig& c) {
+    if (where("ServerBindAddress") == nullptr) {
       missing("ServerBindAddress",
               "missing; role server needs its primary IPv4 address (valid: a global unicast "
               "IPv4 address of this host, e.g. ServerBindAddress 198.51.100.1)");
+    } else if (where("ServerBindAddress2") != nullptr) {
+      if (c.secondary == c.primary) {
+        error_at(*where("ServerBindAddress2"),
+                 fmt::format("{} equals ServerBindAddress; the secondary address must be a "
+                             "different address of this host (RFC 4380 §5.3) (valid: another "
+                             "global unicast IPv4 address, or omit it for primary + 1)",
+                             c.secondary.to_string()));
+      }
+    } else {
+      c.secondary = wire::Ipv4Address{c.primary.value + 1};
+      if (c.primary.value == 0xFFFFFFFF || !wire::is_global_unicast(c.secondary)) {
+        error_at(*where("ServerBindAddress"),
+                 fmt::format("the secondary address defaults to {} + 1 = {}, which is not "
+                             "global unicast (RFC 4380 §5.2.4) (valid: set "
+                             "ServerBindAddress2 to the server's second address)",
+                             c.primary.to_string(), c.secondary.to_string()));
+      }
     }
-    c.prefix = values_.prefix.value_or(wire::kTeredoPrefix);
-    c.mtu = values_.mtu.value_or(wire::kDefaultMtu);
     check_prefix_mtu(c.prefix, c.mtu);
-    c.rate_limit_rs = values_.rate_limit_rs.value_or(kDefaultRateLimitRs);
-    c.rate_limit_forward = values_.rate_limit_forward.value_or(kDefaultRateLimitForward);
-    c.filtering_probe_port = static_cast<std::uint16_t>(
-        values_.filtering_probe_port.value_or(kDefaultFilteringProbePort));
-    c.max_icmp_payload = values_.max_icmp_payload.value_or(kDefaultMaxIcmpPayload);
-    c.secure_qualification_file = values_.secure_qualification.value_or("");
-    c.xdp_interface = values_.xdp_interface.value_or("");
-    return c;
   }
 
   std::string file_;
@@ -344,7 +292,7 @@ class Builder {
   std::string role_reason_;
   int role_line_ = 0;
   bool role_unknown_ = false;
-  Values values_;
+  Settings settings_;
   std::map<std::string_view, int> first_line_;
   std::map<std::string_view, Where> where_;
   std::set<std::string_view> mentioned_;  // directives given, valid or not

@@ -1,176 +1,248 @@
+// The directive table: each directive once, with the roles that accept it, what is valid,
+// its value's codec and the field that keeps it. Adding a directive = its field in
+// config_file.h, one entry here, and its documentation (a row in docs/configuration.md and
+// an item in packaging/man/shipworm.conf.5; tests check both). The entries are in the order
+// `check-config` prints a role's settings; checks that span several directives (a required
+// one, primary and secondary addresses, queue sizes) are in config_builder.cpp.
 #include "daemon/config_directives.h"
 
-#include <fmt/core.h>
-
 #include <algorithm>
-#include <array>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 
 namespace shipworm::daemon::config_directives {
 namespace {
 
 namespace cv = config_values;
-using cv::Parsed;
 
-template <typename T, typename U>
-std::optional<Problem> store(std::optional<T>& slot, Parsed<U> p) {
-  if (auto* e = std::get_if<Problem>(&p)) return *e;
-  slot = static_cast<T>(std::get<U>(p));
-  return std::nullopt;
+// --- Codecs of the value classes ---
+
+template <typename T>
+Codec<T> number(std::uint64_t min, std::uint64_t max) {
+  return {[min, max](std::string_view text) -> Parsed<T> {
+            auto p = cv::unsigned_in_range(text, min, max);
+            if (auto* e = std::get_if<Problem>(&p)) return std::move(*e);
+            return static_cast<T>(std::get<std::uint64_t>(p));
+          },
+          [](const T& v) { return std::to_string(v); }};
 }
 
-std::optional<Problem> store_number(std::optional<std::uint32_t>& slot, std::string_view text,
-                                    std::uint64_t min, std::uint64_t max) {
-  return store(slot, cv::unsigned_in_range(text, min, max));
+Codec<std::chrono::seconds> seconds(std::chrono::seconds min, std::chrono::seconds max) {
+  const auto n = number<std::uint64_t>(static_cast<std::uint64_t>(min.count()),
+                                       static_cast<std::uint64_t>(max.count()));
+  return {[n](std::string_view text) -> Parsed<std::chrono::seconds> {
+            auto p = n.parse(text);
+            if (auto* e = std::get_if<Problem>(&p)) return std::move(*e);
+            return std::chrono::seconds{std::get<std::uint64_t>(p)};
+          },
+          [](const std::chrono::seconds& s) { return std::to_string(s.count()); }};
 }
 
-Parsed<std::string> interface_or_none(std::string_view text) {
-  if (cv::iequals(text, "none")) return std::string();
-  return cv::interface_name(text);
+// A text value, or "none" for none (kept as "").
+Codec<std::string> or_none(Parsed<std::string> (*parse)(std::string_view)) {
+  return {[parse](std::string_view text) -> Parsed<std::string> {
+            if (cv::iequals(text, "none")) return std::string();
+            return parse(text);
+          },
+          [](const std::string& s) { return s.empty() ? std::string("none") : s; }};
 }
 
-Parsed<std::string> path_or_none(std::string_view text) {
-  if (cv::iequals(text, "none")) return std::string();
-  return cv::absolute_path(text);
+std::string prefix_text(std::uint32_t prefix) {
+  wire::Ipv6Address a;
+  a.bytes[0] = static_cast<std::uint8_t>(prefix >> 24);
+  a.bytes[1] = static_cast<std::uint8_t>(prefix >> 16);
+  a.bytes[2] = static_cast<std::uint8_t>(prefix >> 8);
+  a.bytes[3] = static_cast<std::uint8_t>(prefix);
+  return a.to_string();  // "2001::", which Miredo's Prefix also accepts
 }
 
-constexpr std::string_view kBoolValid = "yes or no";
+std::string address_text(const wire::Ipv4Address& a) { return a.to_string(); }
+
+const Codec<ServerName> kServerName{cv::server_name, [](const ServerName& n) { return n.name; }};
+const Codec<wire::Ipv4Address> kServerAddress{
+    [](std::string_view text) { return cv::global_ipv4(text, "a Teredo server address"); },
+    address_text};
+const Codec<bool> kYesNo = enum_choice<bool>("yes or no", {{"yes", true},
+                                                           {"true", true},
+                                                           {"on", true},
+                                                           {"1", true},
+                                                           {"no", false},
+                                                           {"false", false},
+                                                           {"off", false},
+                                                           {"0", false}});
+constexpr std::string_view kYesNoValid = "yes or no";
+
+const Codec<int> kSyslogFacility{
+    [](std::string_view text) -> Parsed<int> {
+      if (const auto f = parse_syslog_facility(text)) return *f;
+      return Problem{fmt::format("'{}' is not a syslog facility", text)};
+    },
+    [](const int& f) { return std::string(syslog_facility_name(f)); }};
+const Codec<LogLevel> kLogLevel{[](std::string_view text) -> Parsed<LogLevel> {
+                                  if (const auto l = parse_log_level(text)) return *l;
+                                  return Problem{fmt::format("'{}' is not a log level", text)};
+                                },
+                                [](const LogLevel& l) { return std::string(to_string(l)); }};
+const Codec<std::optional<ListenAddress>> kMetricsAddress{
+    [](std::string_view text) -> Parsed<std::optional<ListenAddress>> {
+      if (cv::iequals(text, "none")) return std::optional<ListenAddress>{};
+      auto p = cv::listen_address(text);
+      if (auto* e = std::get_if<Problem>(&p)) return std::move(*e);
+      return std::optional<ListenAddress>{std::get<ListenAddress>(p)};
+    },
+    [](const std::optional<ListenAddress>& a) { return a ? a->to_string() : std::string("none"); }};
+
+// The port is checked as written: "3544" is the Teredo port, other spellings are numbers.
+const Codec<std::uint16_t> kProbePort{
+    [](std::string_view text) -> Parsed<std::uint16_t> {
+      if (text == "3544") return Problem{"3544 is the Teredo port itself"};
+      return number<std::uint16_t>(0, 65535).parse(text);
+    },
+    [](const std::uint16_t& port) { return std::to_string(port); }};
+
+// --- RelayType: the one directive whose value must agree with the role ---
+
+enum class RelayKind { client, autoclient, relay, cone, restricted };
+
+const Codec<RelayKind> kRelayKind =
+    enum_choice<RelayKind>("a relay type", {{"client", RelayKind::client},
+                                            {"autoclient", RelayKind::autoclient},
+                                            {"relay", RelayKind::relay},
+                                            {"cone", RelayKind::cone},
+                                            {"restricted", RelayKind::restricted}});
+
+Role role_of(RelayKind k) {
+  return k == RelayKind::client || k == RelayKind::autoclient ? Role::client : Role::relay;
+}
+
+Role role_of(const Settings& s) {
+  if (std::holds_alternative<ClientConfig>(s)) return Role::client;
+  if (std::holds_alternative<RelayConfig>(s)) return Role::relay;
+  return Role::server;
+}
+
+Directive relay_type() {
+  Directive d{
+      "RelayType", kClient | kRelay, "client, autoclient, relay, cone, restricted", false, {}, {},
+      {}};
+  d.parse = [](Settings& s, std::string_view text) -> std::optional<Problem> {
+    auto p = kRelayKind.parse(text);
+    if (auto* e = std::get_if<Problem>(&p)) return std::move(*e);
+    const auto kind = std::get<RelayKind>(p);
+    const Role role = role_of(s);
+    if (role_of(kind) != role) {
+      return Problem{fmt::format("'{}' makes this a {} configuration, but the role is {}", text,
+                                 to_string(role_of(kind)), to_string(role)),
+                     role == Role::client ? "client, autoclient" : "relay, cone, restricted"};
+    }
+    for_roles<kRelay>(s, [&](auto& c) { c.restricted = kind == RelayKind::restricted; });
+    return std::nullopt;
+  };
+  d.format = [](const Settings& s, Lines& out) {
+    for_roles<kClient>(s, [&](const auto&) { out.push_back("RelayType client"); });
+    for_roles<kRelay>(s, [&](const auto& c) {
+      out.push_back(line(
+          "RelayType", kRelayKind.format(c.restricted ? RelayKind::restricted : RelayKind::cone)));
+    });
+  };
+  return d;
+}
 
 // clang-format off
-const std::array kSpecs{
-  // --- Miredo: miredo.conf(5) ---
-  Spec{"RelayType", kClient | kRelay, false, "client, autoclient, relay, cone, restricted",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      const auto l = cv::lower(s);
-      for (auto t : {"client", "autoclient", "relay", "cone", "restricted"}) {
-        if (l == t) { v.relay_type = l; return std::nullopt; }
-      }
-      return Problem{fmt::format("'{}' is not a relay type", s)};
-    }},
-  Spec{"ServerAddress", kClient, false, kServerValid,
-    +[](Values& v, std::string_view s) { return store(v.server, cv::server_name(s)); }},
-  Spec{"ServerAddress2", kClient, false, kServerValid,
-    +[](Values& v, std::string_view s) { return store(v.server2, cv::server_name(s)); }},
-  Spec{"InterfaceName", kClient | kRelay, false, "1 to 15 bytes without '/', ':' or spaces",
-    +[](Values& v, std::string_view s) { return store(v.interface_name, cv::interface_name(s)); }},
-  Spec{"BindAddress", kClient | kRelay, false,
-    "a local unicast IPv4 address, or 0.0.0.0 for any",
-    +[](Values& v, std::string_view s) { return store(v.bind_address, cv::bind_ipv4(s)); }},
-  Spec{"BindPort", kClient | kRelay, false, "0 (a random port) to 65535",
-    +[](Values& v, std::string_view s) {
-      return store(v.bind_port, cv::unsigned_in_range(s, 0, 65535));
-    }},
-  Spec{"InterfaceMTU", kRelay | kServer, false, "1280..65507 (RFC 4380 §5.1.2)",
-    +[](Values& v, std::string_view s) { return store_number(v.mtu, s, kMinMtu, kMaxMtu); }},
-  Spec{"Prefix", kRelay | kServer, false, "a /32 IPv6 prefix such as 2001:0000:: or 2001::/32",
-    +[](Values& v, std::string_view s) { return store(v.prefix, cv::teredo_prefix(s)); }},
-  Spec{"SyslogFacility", kAll, false,
-    "daemon, user, kern, local0..local7, auth, authpriv, cron, ftp, lpr, mail, news, syslog",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      const auto f = parse_syslog_facility(s);
-      if (!f) return Problem{fmt::format("'{}' is not a syslog facility", s)};
-      v.syslog_facility = *f;
-      return std::nullopt;
-    }},
-  // --- Miredo: miredo-server.conf(5) ---
-  Spec{"ServerBindAddress", kServer, false, "a global unicast IPv4 address of this host",
-    +[](Values& v, std::string_view s) {
-      return store(v.server_bind, cv::global_ipv4(s, "a Teredo server address"));
-    }},
-  Spec{"ServerBindAddress2", kServer, false,
-    "a global unicast IPv4 address of this host, other than ServerBindAddress",
-    +[](Values& v, std::string_view s) {
-      return store(v.server_bind2, cv::global_ipv4(s, "a Teredo server address"));
-    }},
-  // --- shipworm ---
-  Spec{"FallbackServer", kClient, true, kServerValid,
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      auto p = cv::server_name(s);
-      if (auto* e = std::get_if<Problem>(&p)) return *e;
-      v.fallback.push_back(std::get<ServerName>(p));
-      return std::nullopt;
-    }},
-  Spec{"RefreshInterval", kClient, false, "10..300 seconds (RFC 6081 §5.1.1; default 30)",
-    +[](Values& v, std::string_view s) {
-      return store_number(v.refresh_interval, s,
-                          static_cast<std::uint64_t>(kMinRefreshInterval.count()),
-                          static_cast<std::uint64_t>(kMaxRefreshInterval.count()));
-    }},
-  Spec{"PeerTableSize", kClient | kRelay, false, "16..16777216 peers",
-    +[](Values& v, std::string_view s) { return store_number(v.peer_table_size, s, 16, 1u << 24); }},
-  Spec{"PeerQueueBytes", kClient | kRelay, false, "0 (no queueing)..1048576 bytes",
-    +[](Values& v, std::string_view s) { return store_number(v.peer_queue_bytes, s, 0, 1u << 20); }},
-  Spec{"TotalQueueBytes", kClient | kRelay, false, "0..17179869184 bytes, at least PeerQueueBytes",
-    +[](Values& v, std::string_view s) {
-      return store(v.total_queue_bytes, cv::unsigned_in_range(s, 0, std::uint64_t{1} << 34));
-    }},
-  Spec{"HookScript", kClient, false, "an absolute path, or none",
-    +[](Values& v, std::string_view s) { return store(v.hook_script, path_or_none(s)); }},
-  Spec{"SymmetricNat", kClient, false, "keep (RFC 6081 §5.2) or stop (RFC 4380 §5.2.1)",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      if (cv::iequals(s, "keep")) { v.symmetric_nat = SymmetricNatPolicy::keep; return std::nullopt; }
-      if (cv::iequals(s, "stop")) { v.symmetric_nat = SymmetricNatPolicy::stop; return std::nullopt; }
-      return Problem{fmt::format("'{}' is not a symmetric NAT policy", s)};
-    }},
-  Spec{"NonceTrailers", kClient, false,
-    "always (RFC 6081 §5.2.3), symmetric (only behind a symmetric NAT) or never",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      if (cv::iequals(s, "always")) { v.nonce_trailers = NonceTrailerSetting::always; return std::nullopt; }
-      if (cv::iequals(s, "symmetric")) { v.nonce_trailers = NonceTrailerSetting::symmetric; return std::nullopt; }
-      if (cv::iequals(s, "never")) { v.nonce_trailers = NonceTrailerSetting::never; return std::nullopt; }
-      return Problem{fmt::format("'{}' is not a nonce trailer policy", s)};
-    }},
-  Spec{"UnsolicitedPackets", kClient, false,
-    "ping-test (RFC 4380 §5.2.3 case 6, rate-limited) or drop",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      if (cv::iequals(s, "ping-test")) { v.unsolicited = UnsolicitedSetting::ping_test; return std::nullopt; }
-      if (cv::iequals(s, "drop")) { v.unsolicited = UnsolicitedSetting::drop; return std::nullopt; }
-      return Problem{fmt::format("'{}' is not a policy for unsolicited packets", s)};
-    }},
-  Spec{"SecureQualification", kClient | kServer, false,
-    "an absolute path to the client ID and secret file, or none",
-    +[](Values& v, std::string_view s) { return store(v.secure_qualification, path_or_none(s)); }},
-  Spec{"HostSpecificRelay", kRelay, false, kBoolValid,
-    +[](Values& v, std::string_view s) { return store(v.host_specific, cv::boolean(s)); }},
-  Spec{"RelayCheckSource", kRelay, false, kBoolValid,
-    +[](Values& v, std::string_view s) { return store(v.check_source, cv::boolean(s)); }},
-  Spec{"RateLimitRs", kServer, false, "0 (unlimited)..1000000 per second per source address",
-    +[](Values& v, std::string_view s) { return store_number(v.rate_limit_rs, s, 0, 1000000); }},
-  Spec{"RateLimitForward", kServer, false, "0 (unlimited)..1000000 per second per source address",
-    +[](Values& v, std::string_view s) {
-      return store_number(v.rate_limit_forward, s, 0, 1000000);
-    }},
-  Spec{"FilteringProbePort", kServer, false, "0 (off), or a UDP port other than 3544",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      if (s == "3544") return Problem{"3544 is the Teredo port itself"};
-      return store_number(v.filtering_probe_port, s, 0, 65535);
-    }},
-  Spec{"XdpInterface", kServer, false,
-    "none, or the interface (1 to 15 bytes) that carries the server's addresses",
-    +[](Values& v, std::string_view s) { return store(v.xdp_interface, interface_or_none(s)); }},
-  Spec{"MaxIcmpPayload", kServer, false, "0..65467 bytes (default 88, as Miredo)",
-    +[](Values& v, std::string_view s) {
-      return store_number(v.max_icmp_payload, s, 0, kMaxMtu - wire::kIpv6HeaderSize);
-    }},
-  Spec{"LogLevel", kAll, false, "error, warning, notice, info, debug",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      const auto l = parse_log_level(s);
-      if (!l) return Problem{fmt::format("'{}' is not a log level", s)};
-      v.log_level = *l;
-      return std::nullopt;
-    }},
-  Spec{"ControlSocket", kAll, false, "none, or an absolute path of at most 107 bytes",
-    +[](Values& v, std::string_view s) { return store(v.control_socket, cv::socket_path(s)); }},
-  Spec{"MetricsAddress", kAll, false, "none, IPv4:PORT or [IPv6]:PORT",
-    +[](Values& v, std::string_view s) -> std::optional<Problem> {
-      if (cv::iequals(s, "none")) { v.metrics = std::optional<ListenAddress>{}; return std::nullopt; }
-      auto p = cv::listen_address(s);
-      if (auto* e = std::get_if<Problem>(&p)) return *e;
-      v.metrics = std::get<ListenAddress>(p);
-      return std::nullopt;
-    }},
-};
+std::vector<Directive> make_table() {
+  return {
+    relay_type(),
+    setting<kClient>("ServerAddress", kServerValid, kServerName,
+      [](auto& c) -> auto& { return c.server; }),
+    optional_setting<kClient>("ServerAddress2", kServerValid, kServerName,
+      [](auto& c) -> auto& { return c.server2; }, "not set: ServerAddress + 1"),
+    list_setting<kClient>("FallbackServer", kServerValid, kServerName,
+      [](auto& c) -> auto& { return c.fallback_servers; }),
+    setting<kRelay>("HostSpecificRelay", kYesNoValid, kYesNo,
+      [](auto& c) -> auto& { return c.host_specific; }),
+    setting<kServer>("ServerBindAddress", "a global unicast IPv4 address of this host",
+      kServerAddress, [](auto& c) -> auto& { return c.primary; }),
+    setting<kServer>("ServerBindAddress2",
+      "a global unicast IPv4 address of this host, other than ServerBindAddress",
+      kServerAddress, [](auto& c) -> auto& { return c.secondary; }),
+    setting<kRelay | kServer>("Prefix", "a /32 IPv6 prefix such as 2001:0000:: or 2001::/32",
+      Codec<std::uint32_t>{cv::teredo_prefix, prefix_text},
+      [](auto& c) -> auto& { return c.prefix; }),
+    setting<kRelay | kServer>("InterfaceMTU", "1280..65507 (RFC 4380 §5.1.2)",
+      number<std::uint32_t>(kMinMtu, kMaxMtu), [](auto& c) -> auto& { return c.mtu; }),
+    setting<kServer>("RateLimitRs", "0 (unlimited)..1000000 per second per source address",
+      number<std::uint32_t>(0, 1000000), [](auto& c) -> auto& { return c.rate_limit_rs; }),
+    setting<kServer>("RateLimitForward", "0 (unlimited)..1000000 per second per source address",
+      number<std::uint32_t>(0, 1000000), [](auto& c) -> auto& { return c.rate_limit_forward; }),
+    setting<kServer>("MaxIcmpPayload", "0..65467 bytes (default 88, as Miredo)",
+      number<std::uint32_t>(0, kMaxMtu - wire::kIpv6HeaderSize),
+      [](auto& c) -> auto& { return c.max_icmp_payload; }),
+    setting<kServer>("FilteringProbePort", "0 (off), or a UDP port other than 3544", kProbePort,
+      [](auto& c) -> auto& { return c.filtering_probe_port; }),
+    setting<kClient | kRelay>("InterfaceName", "1 to 15 bytes without '/', ':' or spaces",
+      Codec<std::string>{cv::interface_name, [](const std::string& s) { return s; }},
+      [](auto& c) -> auto& { return c.interface_name; }),
+    optional_setting<kClient | kRelay>("BindAddress",
+      "a local unicast IPv4 address, or 0.0.0.0 for any",
+      Codec<wire::Ipv4Address>{cv::bind_ipv4, address_text},
+      [](auto& c) -> auto& { return c.bind_address; }, "not set: any address"),
+    setting<kClient | kRelay>("BindPort", "0 (a random port) to 65535",
+      number<std::uint16_t>(0, 65535), [](auto& c) -> auto& { return c.bind_port; }),
+    setting<kClient>("RefreshInterval", "10..300 seconds (RFC 6081 §5.1.1; default 30)",
+      seconds(kMinRefreshInterval, kMaxRefreshInterval),
+      [](auto& c) -> auto& { return c.refresh_interval; }),
+    setting<kClient>("SymmetricNat", "keep (RFC 6081 §5.2) or stop (RFC 4380 §5.2.1)",
+      enum_choice<SymmetricNatPolicy>("a symmetric NAT policy",
+        {{"keep", SymmetricNatPolicy::keep}, {"stop", SymmetricNatPolicy::stop}}),
+      [](auto& c) -> auto& { return c.symmetric_nat; }),
+    setting<kClient>("NonceTrailers",
+      "always (RFC 6081 §5.2.3), symmetric (only behind a symmetric NAT) or never",
+      enum_choice<NonceTrailerSetting>("a nonce trailer policy",
+        {{"always", NonceTrailerSetting::always}, {"symmetric", NonceTrailerSetting::symmetric},
+         {"never", NonceTrailerSetting::never}}),
+      [](auto& c) -> auto& { return c.nonce_trailers; }),
+    setting<kClient>("UnsolicitedPackets",
+      "ping-test (RFC 4380 §5.2.3 case 6, rate-limited) or drop",
+      enum_choice<UnsolicitedSetting>("a policy for unsolicited packets",
+        {{"ping-test", UnsolicitedSetting::ping_test}, {"drop", UnsolicitedSetting::drop}}),
+      [](auto& c) -> auto& { return c.unsolicited; }),
+    setting<kClient | kRelay>("PeerTableSize", "16..16777216 peers",
+      number<std::uint32_t>(16, 1u << 24), [](auto& c) -> auto& { return c.peer_table_size; }),
+    setting<kClient | kRelay>("PeerQueueBytes", "0 (no queueing)..1048576 bytes",
+      number<std::uint32_t>(0, 1u << 20), [](auto& c) -> auto& { return c.peer_queue_bytes; }),
+    setting<kClient | kRelay>("TotalQueueBytes", "0..17179869184 bytes, at least PeerQueueBytes",
+      number<std::uint64_t>(0, std::uint64_t{1} << 34),
+      [](auto& c) -> auto& { return c.total_queue_bytes; }),
+    setting<kClient>("HookScript", "an absolute path, or none", or_none(cv::absolute_path),
+      [](auto& c) -> auto& { return c.hook_script; }),
+    setting<kRelay>("RelayCheckSource", kYesNoValid, kYesNo,
+      [](auto& c) -> auto& { return c.check_source; }),
+    setting<kClient | kServer>("SecureQualification",
+      "an absolute path to the client ID and secret file, or none", or_none(cv::absolute_path),
+      [](auto& c) -> auto& { return c.secure_qualification_file; }),
+    setting<kServer>("XdpInterface",
+      "none, or the interface (1 to 15 bytes) that carries the server's addresses",
+      or_none(cv::interface_name), [](auto& c) -> auto& { return c.xdp_interface; }),
+    optional_setting<kAll>("SyslogFacility",
+      "daemon, user, kern, local0..local7, auth, authpriv, cron, ftp, lpr, mail, news, syslog",
+      kSyslogFacility, [](auto& c) -> auto& { return c.common.syslog_facility; },
+      "not set: no syslog, stderr only"),
+    setting<kAll>("LogLevel", "error, warning, notice, info, debug", kLogLevel,
+      [](auto& c) -> auto& { return c.common.log_level; }),
+    setting<kAll>("ControlSocket", "none, or an absolute path of at most 107 bytes",
+      Codec<std::string>{cv::socket_path, or_none(cv::socket_path).format},
+      [](auto& c) -> auto& { return c.common.control_socket; }),
+    setting<kAll>("MetricsAddress", "none, IPv4:PORT or [IPv6]:PORT", kMetricsAddress,
+      [](auto& c) -> auto& { return c.common.metrics; }),
+  };
+}
 // clang-format on
+
+const std::vector<Directive>& table() {
+  static const std::vector<Directive> kTable = make_table();
+  return kTable;
+}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1);
@@ -212,23 +284,23 @@ std::string roles_text(unsigned mask) {
   return out;
 }
 
-std::span<const Spec> specs() { return kSpecs; }
+std::span<const Directive> directives() { return table(); }
 
-const Spec* find_spec(std::string_view name) {
-  for (const auto& s : kSpecs) {
-    if (cv::iequals(s.name, name)) return &s;
+const Directive* find_directive(std::string_view name) {
+  for (const auto& d : table()) {
+    if (cv::iequals(d.name, name)) return &d;
   }
   return nullptr;
 }
 
 std::string unknown_message(std::string_view name) {
-  const Spec* best = nullptr;
+  const Directive* best = nullptr;
   std::size_t best_d = 3;
-  for (const auto& s : kSpecs) {
-    const auto d = edit_distance(name, s.name);
-    if (d < best_d) {
-      best_d = d;
-      best = &s;
+  for (const auto& d : table()) {
+    const auto distance = edit_distance(name, d.name);
+    if (distance < best_d) {
+      best_d = distance;
+      best = &d;
     }
   }
   if (best != nullptr) {
@@ -240,14 +312,20 @@ std::string unknown_message(std::string_view name) {
   return "unknown directive (valid: a directive listed in docs/configuration.md)";
 }
 
+std::optional<Role> relay_type_role(std::string_view value) {
+  auto p = kRelayKind.parse(value);
+  if (const auto* k = std::get_if<RelayKind>(&p)) return role_of(*k);
+  return std::nullopt;
+}
+
 }  // namespace shipworm::daemon::config_directives
 
 namespace shipworm::daemon {
 
 std::vector<std::string_view> known_directives() {
   std::vector<std::string_view> out;
-  out.reserve(config_directives::specs().size());
-  for (const auto& s : config_directives::specs()) out.push_back(s.name);
+  out.reserve(config_directives::directives().size());
+  for (const auto& d : config_directives::directives()) out.push_back(d.name);
   return out;
 }
 

@@ -49,16 +49,6 @@ Parsed<std::uint64_t> unsigned_in_range(std::string_view text, std::uint64_t min
   return v;
 }
 
-Parsed<bool> boolean(std::string_view text) {
-  for (auto yes : {"yes", "true", "on", "1"}) {
-    if (iequals(text, yes)) return true;
-  }
-  for (auto no : {"no", "false", "off", "0"}) {
-    if (iequals(text, no)) return false;
-  }
-  return Problem{fmt::format("'{}' is not yes or no", text)};
-}
-
 Parsed<wire::Ipv4Address> ipv4(std::string_view text) {
   const auto a = wire::Ipv4Address::parse(text);
   if (!a) return Problem{fmt::format("'{}' is not an IPv4 address", text)};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "daemon/config_file.h"
@@ -13,7 +14,10 @@
 namespace shipworm::daemon::config_values {
 
 struct Problem {
-  std::string what;  // what is wrong with the text
+  explicit Problem(std::string what_is_wrong, std::string valid_instead = {})
+      : what(std::move(what_is_wrong)), valid(std::move(valid_instead)) {}
+  std::string what;   // what is wrong with the text
+  std::string valid;  // when set, replaces the directive's "(valid: ...)" for this problem
 };
 template <typename T>
 using Parsed = std::variant<T, Problem>;  // value, or what is wrong
@@ -23,7 +27,6 @@ std::string lower(std::string_view s);
 
 Parsed<std::uint64_t> unsigned_in_range(std::string_view text, std::uint64_t min,
                                         std::uint64_t max);
-Parsed<bool> boolean(std::string_view text);  // yes/no, true/false, on/off, 1/0
 
 // Any IPv4 literal (dotted quad).
 Parsed<wire::Ipv4Address> ipv4(std::string_view text);
