@@ -2,6 +2,7 @@
 shipworm_unit_test(daemon_tests
   SOURCES
     daemon_config_directives_test.cpp
+    daemon_config_errors_test.cpp
     daemon_config_test.cpp
     daemon_log_test.cpp
   LIBS shipworm_daemon shipworm_wire)

@@ -13,15 +13,12 @@
 #include <vector>
 
 #include "daemon/config_file.h"
+#include "daemon_config_test_util.h"
 
 namespace shipworm::daemon {
 namespace {
 
-std::vector<std::string> error_lines(const ConfigResult& r) {
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
-  return out;
-}
+using config_test::error_lines;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
