@@ -29,7 +29,7 @@ unsigned role_bit(Role r);
 std::string roles_text(unsigned mask);  // "client, relay"
 
 // The configuration of the role being built.
-using Settings = std::variant<ClientConfig, RelayConfig, ServerConfig>;
+using Settings = decltype(Config::settings);  // ClientConfig, RelayConfig or ServerConfig
 using Lines = std::vector<std::string>;
 
 struct Directive {
