@@ -12,3 +12,9 @@ target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_BINARY="$<TARGET_FI
 add_dependencies(daemon_cli_tests shipworm)
 target_compile_definitions(daemon_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The role daemons' parts that run without root: the relay's data-plane worker on fakes.
+shipworm_unit_test(daemon_role_tests
+  SOURCES
+    daemon_relay_worker_test.cpp
+  LIBS shipworm_roles shipworm_core shipworm_os shipworm_wire)
