@@ -7,7 +7,7 @@
 //                 receive batch; each goes through RelayEngine::on_udp_inplace, which
 //                 decrements the hop limit in the receive slot. A forwarded packet waits in
 //                 that slot until the end of its batch; then runs of one UDP flow or of
-//                 following TCP segments (os/linux/udp_coalesce.h) leave as ONE GSO
+//                 following TCP segments (os/linux/tun_runs.h) leave as ONE GSO
 //                 super-packet write when the TUN has a virtio_net_hdr, the rest one
 //                 write(2) each.
 //   TUN readable  up to kTunReadsPerWakeup read(2)s, each straight into the next free slot
@@ -38,6 +38,7 @@
 #include "os/linux/os_error.h"
 #include "os/linux/tcp_segment.h"
 #include "os/linux/tun_device.h"
+#include "os/linux/tun_runs.h"
 #include "os/linux/udp_coalesce.h"
 #include "os/linux/udp_segment.h"
 #include "os/linux/udp_socket.h"
@@ -247,81 +248,63 @@ class BasicRelayWorker final : public core::ActionSink {
     b.clear();
   }
 
-  // Writes the pending forwarded packets in order; consecutive UDP or TCP packets of one flow
-  // (os/linux/udp_coalesce.h) go as one GSO super-packet, which the kernel cuts back
-  // into the same packets after the TUN.
+  // Writes the pending forwarded packets in order; the runs of os/linux/tun_runs.h (one UDP
+  // flow, or TCP segments that follow each other) go as one GSO super-packet each, which the
+  // kernel cuts back into the same packets after the TUN.
   void flush_tun() {
     const std::size_t n = pending_count_;
     pending_count_ = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      pending_tcp_[k] = false;
-      pending_payload_[k] = os::coalescable_udp_payload(pending_[k]);
-      if (pending_payload_[k] == 0) {
-        pending_payload_[k] = os::coalescable_tcp_payload(pending_[k]);
-        pending_tcp_[k] = pending_payload_[k] != 0;
-      }
-    }
-    std::size_t i = 0;
-    while (i < n) {
-      const bool tcp = pending_tcp_[i];
-      const std::size_t header = tcp ? 40 + os::tcp_header_length(pending_[i]) : 48;
-      const std::size_t segment = pending_payload_[i];
-      std::size_t total = segment;
-      std::size_t j = i + 1;
-      bool psh = tcp && os::tcp_has_psh(pending_[i]);
-      if (segment != 0 && !psh) {
-        while (j < n && j - i < os::kMaxCoalescedSegments) {
-          const std::size_t len = pending_payload_[j];
-          if (len == 0 || len > segment || pending_tcp_[j] != tcp ||
-              header - 40 + total + len > 65535 ||
-              !(tcp ? os::tcp_can_follow(pending_[i], total, pending_[j])
-                    : os::same_udp_flow(pending_[i], pending_[j]))) {
-            break;
-          }
-          total += len;
-          ++j;
-          psh = tcp && os::tcp_has_psh(pending_[j - 1]);
-          if (len < segment || psh) break;  // a shorter one, or a push, ends the run
-        }
-      }
-      if (j - i == 1) {
+    for (std::size_t k = 0; k < n; ++k) pending_info_[k] = os::classify_tun_packet(pending_[k]);
+    const auto packets = std::span<const wire::Bytes>(pending_.data(), n);
+    const auto info = std::span<const os::TunRunPacket>(pending_info_.data(), n);
+    for (std::size_t i = 0; i < n;) {
+      const os::TunRun run = os::tun_run(packets, info, i);
+      if (run.count == 1) {
         if (!tun_->write(pending_[i]).ok()) ++io_.tun_write_failures;
-        i = j;
-        continue;
-      }
-      std::array<wire::Bytes, 1 + os::kMaxCoalescedSegments> parts;
-      parts[0] = pending_[i];
-      for (std::size_t k = i + 1; k < j; ++k) parts[k - i] = pending_[k].subspan(header);
-      const auto count = std::span(parts.data(), j - i);
-      const auto mss = static_cast<std::uint16_t>(segment);
-      os::UdpHeadBackup udp_backup;
-      os::TcpHeadBackup tcp_backup;
-      os::IoResult r;
-      if (tcp) {
-        tcp_backup = os::make_tcp_gso_head(pending_[i], total, psh);
-        r = tun_->write_tcp_gso(count, static_cast<std::uint16_t>(header), mss);
       } else {
-        udp_backup = os::make_udp_gso_head(pending_[i], total);
-        r = tun_->write_udp_gso(count, mss);
+        write_gso(packets.subspan(i, run.count), run);
       }
-      if (r.ok()) {
-        ++io_.tun_gso_writes;
-        io_.tun_gso_packets += j - i;
-      } else if (os::would_block(r.error)) {
-        io_.tun_write_failures += j - i;
-      } else {  // refused as a super-packet: the same packets one by one, and no more
-        ++io_.tun_gso_fallbacks;  // super-packets (the kernel will not change its mind)
-        tun_gso_ = false;
-        if (tcp) {
-          os::restore_tcp_head(pending_[i], tcp_backup);
-        } else {
-          os::restore_udp_head(pending_[i], udp_backup);
-        }
-        for (std::size_t k = i; k < j; ++k) {
-          if (!tun_->write(pending_[k]).ok()) ++io_.tun_write_failures;
-        }
+      i += run.count;
+    }
+  }
+
+  // One run as one super-packet: the first packet's headers are rewritten for the whole
+  // (and restored if the kernel refuses it), the others contribute their payloads.
+  void write_gso(std::span<const wire::Bytes> run_packets, const os::TunRun& run) {
+    // The pending packets are views of the receive slots, which this worker owns.
+    const wire::MutableBytes first(const_cast<std::uint8_t*>(run_packets[0].data()),
+                                   run_packets[0].size());
+    std::array<wire::Bytes, 1 + os::kMaxCoalescedSegments> parts;
+    parts[0] = first;
+    for (std::size_t k = 1; k < run.count; ++k) parts[k] = run_packets[k].subspan(run.header);
+    const auto count = std::span(parts.data(), run.count);
+    const auto mss = static_cast<std::uint16_t>(run.segment);
+    os::UdpHeadBackup udp_backup;
+    os::TcpHeadBackup tcp_backup;
+    os::IoResult r;
+    if (run.tcp) {
+      tcp_backup = os::make_tcp_gso_head(first, run.total, run.psh);
+      r = tun_->write_tcp_gso(count, static_cast<std::uint16_t>(run.header), mss);
+    } else {
+      udp_backup = os::make_udp_gso_head(first, run.total);
+      r = tun_->write_udp_gso(count, mss);
+    }
+    if (r.ok()) {
+      ++io_.tun_gso_writes;
+      io_.tun_gso_packets += run.count;
+    } else if (os::would_block(r.error)) {
+      io_.tun_write_failures += run.count;
+    } else {  // refused as a super-packet: the same packets one by one, and no more
+      ++io_.tun_gso_fallbacks;  // super-packets (the kernel will not change its mind)
+      tun_gso_ = false;
+      if (run.tcp) {
+        os::restore_tcp_head(first, tcp_backup);
+      } else {
+        os::restore_udp_head(first, udp_backup);
       }
-      i = j;
+      for (const wire::Bytes p : run_packets) {
+        if (!tun_->write(p).ok()) ++io_.tun_write_failures;
+      }
     }
   }
 
@@ -331,11 +314,10 @@ class BasicRelayWorker final : public core::ActionSink {
   os::DatagramBatch rx_{1, 1};
   os::DatagramBatch tx_{1, 1};
   os::DatagramBatch ctrl_{1, 1};
-  std::uint8_t* current_ = nullptr;                    // the slot of the TUN packet being decided
-  wire::MutableBytes current_rx_;                      // the receive slot being decided
-  std::array<wire::MutableBytes, kBatch> pending_{};   // forwarded, not yet written
-  std::array<std::size_t, kBatch> pending_payload_{};  // coalescable payload, else 0
-  std::array<bool, kBatch> pending_tcp_{};             // ... of a TCP packet (else UDP)
+  std::uint8_t* current_ = nullptr;                      // the slot of the TUN packet being decided
+  wire::MutableBytes current_rx_;                        // the receive slot being decided
+  std::array<wire::Bytes, kBatch> pending_{};            // forwarded, not yet written
+  std::array<os::TunRunPacket, kBatch> pending_info_{};  // classify_tun_packet() of each
   std::size_t pending_count_ = 0;
   bool tun_gso_ = false;  // coalesce into UDP GSO super-packets (the TUN has a vnet header)
   static constexpr std::size_t kMaxSuperPacket = 65536 + 256;

@@ -6,6 +6,7 @@ shipworm_unit_test(os_tests
     os_event_loop_test.cpp
     os_udp_socket_test.cpp
     os_gso_runs_test.cpp
+    os_tun_runs_test.cpp
     os_tcp_segment_test.cpp
     os_tun_netlink_test.cpp
     os_tun_offload_test.cpp
