@@ -7,13 +7,12 @@
 #include <cerrno>
 #include <csignal>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <utility>
 
 #include "core/relay_engine.h"
 #include "daemon/control_server.h"
-#include "daemon/metrics.h"
+#include "daemon/relay_report.h"
 #include "daemon/relay_worker.h"
 #include "daemon/role_runtime.h"
 #include "os/linux/capabilities.h"
@@ -217,318 +216,54 @@ class RelayDaemon {
     tun_.reset();
   }
 
+  // SIGUSR1: the same drop list and total as `shipworm status` (relay_report.h).
   void log_counters() const {
     if (!worker_) return;
-    const auto& c = engine().counters();
-    const auto& io = worker_->io();
-    const auto& t = engine().peers();
-    log_.notice(
-        "udp in {} ({} bytes), tun in {} ({} bytes), to clients {}, to native {}, "
-        "dropped {}",
-        c.udp_packets_in, c.udp_bytes_in, c.tun_packets_in, c.tun_bytes_in, c.to_clients_packets,
-        c.to_native_packets, c.total_dropped() + io.udp_truncated);
-    log_.notice(
-        "peers {} of {} ({} trusted, {} untrusted), created {}, trusted {}, "
-        "unreachable {}, expired {}, evicted {}; queued {}, dequeued {}, queue bytes {}",
-        t.size(), t.capacity(), t.trusted_count(), t.untrusted_count(), c.peers_created,
-        c.peers_trusted, c.peers_unreachable, c.peers_expired, c.peers_evicted, c.packets_queued,
-        c.packets_dequeued, t.queued_bytes_total());
-    log_.notice(
-        "bubbles received {}, sent indirect {}, direct {}, replies {}; ICMPv6 "
-        "unreachable {}, time exceeded {}, rate-limited {}",
-        c.bubbles_received, c.bubbles_sent_indirect, c.bubbles_sent_direct, c.bubble_replies_sent,
-        c.icmp_unreachable_sent, c.icmp_time_exceeded_sent, c.icmp_rate_limited);
-    log_.notice(
-        "io: recvmmsg batches {}, sendmmsg batches {}, zero-copy sends {}, send "
-        "failures {}, tun write failures {}, tun read errors {}, udp receive errors {}, "
-        "UDP GSO {} ({} messages, {} fallbacks)",
-        io.recv_batches, io.send_batches, io.zero_copy_sends, io.udp_send_failures,
-        io.tun_write_failures, io.tun_read_errors, io.udp_recv_errors,
-        worker_->socket().gso() ? "on" : "off", worker_->socket().gso_messages(),
-        worker_->socket().gso_fallbacks());
-    log_.notice(
-        "tun offloads: TSO reads {} ({} segments), USO {} reads {} ({} datagrams), GSO writes "
-        "{} ({} packets, {} fallbacks), unusable reads {}",
-        io.tun_tso_reads, io.tun_tso_segments, worker_->tun_uso() ? "on," : "off,",
-        io.tun_uso_reads, io.tun_uso_segments, io.tun_gso_writes, io.tun_gso_packets,
-        io.tun_gso_fallbacks, io.tun_offload_drops);
-    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i] != 0) {
-        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
-                    c.malformed[i]);
-      }
-    }
-    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i] != 0) {
-        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::RelayDrop>(i)),
-                    c.dropped[i]);
-      }
-    }
-    if (io.udp_truncated != 0) log_.notice("  dropped datagram_truncated: {}", io.udp_truncated);
+    for (const auto& line : relay_log_lines(snapshot())) log_.notice("{}", line);
   }
 
   // The control socket and the metrics listener, per the configuration (server_daemon.cpp
   // does the same). Opened once: a reload that changes them warns that a restart is needed.
   bool open_endpoints(const RelayConfig& c) {
     return endpoints_.open(loop_, c.common,
-                           {[this] { return status_json(); }, [this] { return peers_json(); },
-                            [this] { return metrics_text(); }},
+                           {[this] { return relay_status_json(snapshot()); },
+                            [this] { return relay_peers_json(snapshot(), kMaxPeersListed); },
+                            [this] { return relay_metrics_text(snapshot()); }},
                            log_);
   }
 
-  // Drop counters by name (codec reasons, the relay's own, the I/O layer's), non-zero only.
-  [[nodiscard]] std::vector<std::pair<std::string_view, std::uint64_t>> drops() const {
-    std::vector<std::pair<std::string_view, std::uint64_t>> out;
-    const auto& c = engine().counters();
-    const auto& io = worker_->io();
-    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i] != 0) {
-        out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
-      }
-    }
-    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i] != 0) {
-        out.emplace_back(core::to_string(static_cast<core::RelayDrop>(i)), c.dropped[i]);
-      }
-    }
-    const std::pair<std::string_view, std::uint64_t> io_drops[] = {
-        {"datagram_truncated", io.udp_truncated},
-        {"send_failed", io.udp_send_failures},
-        {"tun_write_failed", io.tun_write_failures},
-        {"control_overflow", io.control_overflow},
-        {"tun_offload_unusable", io.tun_offload_drops}};
-    for (const auto& d : io_drops) {
-      if (d.second != 0) out.push_back(d);
-    }
-    return out;
-  }
-
-  // `shipworm status`: one JSON document, keys in a fixed, readable order.
-  [[nodiscard]] std::string status_json() const {
-    const auto now = os::EventLoop::now();
-    const auto& c = engine().counters();
-    const auto& t = engine().peers();
-    const auto& io = worker_->io();
-    nlohmann::ordered_json j;
-    j["role"] = role_name();
-    j["state"] = "relaying";
-    j["state_seconds"] = seconds_since(now, started_);
-    j["last_transition"] = last_transition_;
-    j["last_transition_seconds"] = seconds_since(now, last_transition_at_);
-    j["interface"] = tun_->name();
-    j["mtu"] = config_.mtu;
-    j["prefix"] = prefix_text(config_.prefix);
-    nlohmann::ordered_json served = nlohmann::ordered_json::array();
+  // The relay at this instant, for every report (relay_report.h).
+  [[nodiscard]] RelaySnapshot snapshot() const {
+    RelaySnapshot s;
+    s.now = os::EventLoop::now();
+    s.role = role_name();
+    s.started = started_;
+    s.last_transition = last_transition_;
+    s.last_transition_at = last_transition_at_;
+    s.interface = tun_->name();
+    s.mtu = config_.mtu;
+    s.prefix = prefix_text(config_.prefix);
     if (config_.host_specific) {
-      for (const auto& p : served_) served.push_back(p.address.to_string());
+      for (const auto& p : served_) s.served.push_back(p.address.to_string());
     } else {
-      served.push_back("every global IPv6 address outside " + prefix_text(config_.prefix));
+      s.served.push_back("every global IPv6 address outside " + s.prefix);
     }
-    j["served"] = served;
-    j["bind"] = worker_->socket().local_endpoint().to_string();
-    j["relay_type"] = config_.host_specific ? "host-specific"
-                      : config_.restricted  ? "restricted"
-                                            : "cone";
-    j["check_source"] = config_.check_source;
-    j["peers"] = {{"count", t.size()},
-                  {"trusted", t.trusted_count()},
-                  {"untrusted", t.untrusted_count()},
-                  {"capacity", t.capacity()},
-                  {"queued_bytes", t.queued_bytes_total()},
-                  {"created", c.peers_created},
-                  {"became_trusted", c.peers_trusted},
-                  {"unreachable", c.peers_unreachable},
-                  {"expired", c.peers_expired},
-                  {"evictions", c.peers_evicted},
-                  {"memory_mib", static_cast<double>(t.memory_bytes()) / (1 << 20)}};
-    j["counters"] = {
-        {"datagrams", c.udp_packets_in},
-        {"datagram_bytes", c.udp_bytes_in},
-        {"native_packets", c.tun_packets_in},
-        {"native_bytes", c.tun_bytes_in},
-        {"to_clients_packets", c.to_clients_packets},
-        {"to_clients_bytes", c.to_clients_bytes},
-        {"to_native_packets", c.to_native_packets},
-        {"to_native_bytes", c.to_native_bytes},
-        {"queued", c.packets_queued},
-        {"dequeued", c.packets_dequeued},
-        {"bubbles_received", c.bubbles_received},
-        {"bubbles_indirect", c.bubbles_sent_indirect},
-        {"bubbles_direct", c.bubbles_sent_direct},
-        {"bubble_replies", c.bubble_replies_sent},
-        {"bubbles_nonce_accepted", c.bubbles_nonce_accepted},
-        {"icmp_unreachable", c.icmp_unreachable_sent},
-        {"icmp_time_exceeded", c.icmp_time_exceeded_sent},
-        {"icmp_errors_suppressed", c.icmp_rate_limited},
-        {"dropped", c.total_dropped() + io.udp_truncated + io.udp_send_failures +
-                        io.tun_write_failures + io.control_overflow + io.tun_offload_drops}};
-    j["io"] = {{"recvmmsg_batches", io.recv_batches},
-               {"sendmmsg_batches", io.send_batches},
-               {"zero_copy_sends", io.zero_copy_sends},
-               {"udp_gso", worker_->socket().gso()},
-               {"udp_gso_messages", worker_->socket().gso_messages()},
-               {"udp_gso_fallbacks", worker_->socket().gso_fallbacks()},
-               {"tun_gso_writes", io.tun_gso_writes},
-               {"tun_gso_packets", io.tun_gso_packets},
-               {"tun_gso_fallbacks", io.tun_gso_fallbacks},
-               {"tun_tso_reads", io.tun_tso_reads},
-               {"tun_tso_segments", io.tun_tso_segments},
-               {"tun_uso", worker_->tun_uso()},
-               {"tun_uso_reads", io.tun_uso_reads},
-               {"tun_uso_segments", io.tun_uso_segments},
-               {"tun_offload_drops", io.tun_offload_drops},
-               {"udp_receive_errors", io.udp_recv_errors},
-               {"tun_read_errors", io.tun_read_errors}};
-    nlohmann::ordered_json d = nlohmann::ordered_json::object();
-    for (const auto& [name, n] : drops()) d[std::string(name)] = n;
-    j["drops"] = d;
-    return j.dump(2) + "\n";
-  }
-
-  // `shipworm peers`: {"role", "count", "listed", "truncated", "peers": [...]}, trusted peers
-  // first, each class most recently used first, at most kMaxPeersListed entries (each walk
-  // stops there: O(listed), whatever the size of the table).
-  [[nodiscard]] std::string peers_json() const {
-    const auto now = os::EventLoop::now();
-    const auto& t = engine().peers();
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    auto add = [&](const core::Peer& p) {
-      if (list.size() >= kMaxPeersListed) return true;  // stop the walk
-      nlohmann::ordered_json e;
-      e["address"] = p.address.to_string();
-      e["mapping"] = p.mapping.to_string();
-      e["trusted"] = p.trusted();
-      e["valid"] = p.trusted() && p.valid(now);
-      e["state"] = p.state == RelayEngine::kPending  ? "bubbling"
-                   : p.state == RelayEngine::kFailed ? "unreachable"
-                                                     : "idle";
-      e["last_rx_seconds"] = seconds_since(now, p.last_rx);
-      e["last_tx_seconds"] = seconds_since(now, p.last_tx);
-      e["queued_bytes"] = p.queued_bytes();
-      e["queued_packets"] = p.queued_packets();
-      list.push_back(std::move(e));
-      return false;
-    };
-    (void)t.find_if(true, add);
-    (void)t.find_if(false, add);
-    nlohmann::ordered_json j;
-    j["role"] = role_name();
-    j["count"] = t.size();
-    j["listed"] = list.size();
-    j["truncated"] = list.size() < t.size();
-    j["peers"] = std::move(list);
-    return j.dump(2) + "\n";
-  }
-
-  // OpenMetrics; family names shared with the server's and the client's where they mean the
-  // same thing (shipworm_info, shipworm_datagrams_received, shipworm_packets, shipworm_bytes,
-  // shipworm_bubbles, shipworm_peers, shipworm_queued_bytes, shipworm_drops).
-  [[nodiscard]] std::string metrics_text() const {
-    using T = MetricFamily::Type;
-    auto n = [](std::uint64_t v) { return static_cast<double>(v); };
-    const auto& c = engine().counters();
-    const auto& t = engine().peers();
-    std::vector<MetricFamily> f;
-    f.push_back({"shipworm",
-                 T::kInfo,
-                 "shipworm build and role",
-                 {{{{"role", role_name()}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
-    f.push_back({"shipworm_datagrams_received",
-                 T::kCounter,
-                 "UDP datagrams received from clients",
-                 {{{}, n(c.udp_packets_in)}}});
-    f.push_back({"shipworm_native_packets_received",
-                 T::kCounter,
-                 "IPv6 packets read from the native side (the TUN device)",
-                 {{{}, n(c.tun_packets_in)}}});
-    f.push_back({"shipworm_packets",
-                 T::kCounter,
-                 "IPv6 data packets relayed, by direction",
-                 {{{{"direction", "to_clients"}}, n(c.to_clients_packets)},
-                  {{{"direction", "to_native"}}, n(c.to_native_packets)}}});
-    f.push_back({"shipworm_bytes",
-                 T::kCounter,
-                 "IPv6 data bytes relayed, by direction",
-                 {{{{"direction", "to_clients"}}, n(c.to_clients_bytes)},
-                  {{{"direction", "to_native"}}, n(c.to_native_bytes)}}});
-    f.push_back({"shipworm_bubbles",
-                 T::kCounter,
-                 "Bubbles, by kind",
-                 {{{{"kind", "direct_sent"}}, n(c.bubbles_sent_direct)},
-                  {{{"kind", "indirect_sent"}}, n(c.bubbles_sent_indirect)},
-                  {{{"kind", "received"}}, n(c.bubbles_received)},
-                  {{{"kind", "replied"}}, n(c.bubble_replies_sent)},
-                  {{{"kind", "nonce_accepted"}}, n(c.bubbles_nonce_accepted)}}});
-    f.push_back({"shipworm_peers",
-                 T::kGauge,
-                 "Peer entries, by trust",
-                 {{{{"trust", "trusted"}}, n(t.trusted_count())},
-                  {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
-    f.push_back({"shipworm_peer_capacity",
-                 T::kGauge,
-                 "Peer table size (PeerTableSize)",
-                 {{{}, n(t.capacity())}}});
-    f.push_back({"shipworm_peers_trusted",
-                 T::kCounter,
-                 "Peers that became trusted",
-                 {{{}, n(c.peers_trusted)}}});
-    f.push_back({"shipworm_peers_unreachable",
-                 T::kCounter,
-                 "Bubble exchanges that got no answer (RFC 4380 §5.4.1)",
-                 {{{}, n(c.peers_unreachable)}}});
-    f.push_back({"shipworm_peer_evictions",
-                 T::kCounter,
-                 "Peer entries evicted to make room (least recently used)",
-                 {{{}, n(c.peers_evicted)}}});
-    f.push_back({"shipworm_queued_bytes",
-                 T::kGauge,
-                 "Bytes queued for peers being reached",
-                 {{{}, n(t.queued_bytes_total())}}});
-    f.push_back({"shipworm_queued_packets",
-                 T::kCounter,
-                 "Packets queued while a peer was being reached",
-                 {{{}, n(c.packets_queued)}}});
-    f.push_back(
-        {"shipworm_icmp_errors",
-         T::kCounter,
-         "ICMPv6 errors originated, by type and result",
-         {{{{"type", "destination_unreachable"}, {"result", "sent"}}, n(c.icmp_unreachable_sent)},
-          {{{"type", "time_exceeded"}, {"result", "sent"}}, n(c.icmp_time_exceeded_sent)},
-          {{{"type", "any"}, {"result", "suppressed"}}, n(c.icmp_rate_limited)}}});
-    // The data plane's offloads (docs/os-linux.md "TUN offloads"): how much of the traffic
-    // moves as super-packets, and whether the kernel refused any.
-    const auto& io = worker_->io();
-    const auto& sock = worker_->socket();
-    f.push_back({"shipworm_offload_superpackets",
-                 T::kCounter,
-                 "Super-packets (GSO/GRO) read, written or sent, by kind",
-                 {{{{"kind", "tun_tso_read"}}, n(io.tun_tso_reads)},
-                  {{{"kind", "tun_uso_read"}}, n(io.tun_uso_reads)},
-                  {{{"kind", "tun_gso_write"}}, n(io.tun_gso_writes)},
-                  {{{"kind", "udp_gso_send"}}, n(sock.gso_messages())}}});
-    f.push_back({"shipworm_offload_segments",
-                 T::kCounter,
-                 "Packets carried by the TUN's super-packets, by kind",
-                 {{{{"kind", "tun_tso_read"}}, n(io.tun_tso_segments)},
-                  {{{"kind", "tun_uso_read"}}, n(io.tun_uso_segments)},
-                  {{{"kind", "tun_gso_write"}}, n(io.tun_gso_packets)}}});
-    f.push_back({"shipworm_offload_fallbacks",
-                 T::kCounter,
-                 "Super-packets the kernel refused, sent again one packet at a time, by kind",
-                 {{{{"kind", "tun_gso_write"}}, n(io.tun_gso_fallbacks)},
-                  {{{"kind", "udp_gso_send"}}, n(sock.gso_fallbacks())}}});
-    MetricFamily drop{
-        "shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
-    for (const auto& [name, v] : drops())
-      drop.samples.push_back({{{"reason", std::string(name)}}, n(v)});
-    f.push_back(std::move(drop));
-    return render_openmetrics(f);
+    s.bind = worker_->socket().local_endpoint().to_string();
+    s.relay_type = config_.host_specific ? "host-specific"
+                   : config_.restricted  ? "restricted"
+                                         : "cone";
+    s.check_source = config_.check_source;
+    s.counters = engine().counters();
+    s.peers = &engine().peers();
+    s.io = worker_->io();
+    s.udp_gso = worker_->socket().gso();
+    s.udp_gso_messages = worker_->socket().gso_messages();
+    s.udp_gso_fallbacks = worker_->socket().gso_fallbacks();
+    s.tun_uso = worker_->tun_uso();
+    return s;
   }
 
  private:
-  static std::int64_t seconds_since(TimePoint now, TimePoint then) {
-    return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
-  }
   [[nodiscard]] const char* role_name() const {
     return config_.host_specific ? "host-specific relay" : "relay";
   }

@@ -16,5 +16,6 @@ target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJE
 # The role daemons' parts that run without root: the relay's data-plane worker on fakes.
 shipworm_unit_test(daemon_role_tests
   SOURCES
+    daemon_relay_report_test.cpp
     daemon_relay_worker_test.cpp
   LIBS shipworm_roles shipworm_core shipworm_os shipworm_wire)
