@@ -5,12 +5,11 @@
 #include <array>
 #include <csignal>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "core/server_engine.h"
 #include "daemon/control_server.h"
-#include "daemon/metrics.h"
 #include "daemon/role_runtime.h"
+#include "daemon/server_report.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -144,137 +143,38 @@ class ServerDaemon {
     os::SdNotify::ready();
   }
 
+  // SIGUSR1: the same drop list and total as `shipworm status` (server_report.h).
   void log_counters() const {
-    const auto& c = engine_->counters();
-    const auto d = drops();
-    log_.notice(
-        "datagrams {}, RS {}, RA {}, forwarded to Teredo {}, to IPv6 {}, echo {}, "
-        "dropped {}",
-        c.datagrams, c.rs_received, c.ra_sent, c.forwarded_teredo, c.forwarded_native,
-        c.echo_replies, total(d));
-    for (const auto& [name, n] : d) log_.notice("  dropped {}: {}", name, n);
+    for (const auto& line : server_log_lines(snapshot())) log_.notice("{}", line);
+  }
+
+  // The server at this instant, for every report (server_report.h).
+  [[nodiscard]] ServerSnapshot snapshot() const {
+    ServerSnapshot s;
+    s.now = os::EventLoop::now();
+    s.started = started_;
+    s.last_transition = last_transition_;
+    s.config = &config_;
+    s.counters = engine_->counters();
+    s.frame_malformed = frame_malformed_;
+    s.truncated = truncated_;
+    s.send_failures = send_failures_;
     if (xdp_) {
       const auto x = xdp_->total_counters();
-      log_.notice("  AF_XDP on {}: frames in {}, frames out {}, answers sent by the kernel {}",
-                  xdp_->interface(), x.rx_frames, x.tx_frames, xdp_tx_fallbacks_);
+      s.xdp = ServerSnapshot::Xdp{xdp_->interface(), xdp_->queues(), xdp_->attach_mode(),
+                                  xdp_->copy_mode(), x.rx_frames,    x.tx_frames,
+                                  xdp_tx_fallbacks_};
     }
-  }
-
-  static std::uint64_t total(const std::vector<std::pair<std::string_view, std::uint64_t>>& d) {
-    std::uint64_t n = 0;
-    for (const auto& e : d) n += e.second;
-    return n;
-  }
-
-  // Drop counters by name, the codec reasons and the server's own, only the non-zero ones.
-  [[nodiscard]] std::vector<std::pair<std::string_view, std::uint64_t>> drops() const {
-    std::vector<std::pair<std::string_view, std::uint64_t>> out;
-    const auto& c = engine_->counters();
-    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      // Frames the AF_XDP path refused count under the same codec reasons.
-      const std::uint64_t n = c.malformed[i] + frame_malformed_[i];
-      if (n) out.emplace_back(wire::to_string(static_cast<wire::DropReason>(i)), n);
-    }
-    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i])
-        out.emplace_back(core::to_string(static_cast<core::ServerDrop>(i)), c.dropped[i]);
-    }
-    if (truncated_) out.emplace_back("datagram_truncated", truncated_);
-    if (send_failures_) out.emplace_back("send_failed", send_failures_);
-    return out;
-  }
-
-  // `shipworm status`: one JSON document (keys in a fixed, readable order).
-  [[nodiscard]] std::string status_json() const {
-    const auto& c = engine_->counters();
-    const auto dropped = drops();
-    const auto now = os::EventLoop::now();
-    nlohmann::ordered_json j;
-    j["role"] = "server";
-    j["state"] = "serving";
-    j["state_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
-    j["last_transition"] = last_transition_;
-    j["primary"] = config_.primary.to_string() + ":3544";
-    j["secondary"] = config_.secondary.to_string() + ":3544";
-    j["prefix"] = wire::teredo_prefix(config_.primary, config_.prefix).to_string() + "/64";
-    j["mtu"] = config_.mtu;
-    j["max_icmp_payload"] = config_.max_icmp_payload;
-    j["filtering_probe_port"] = config_.filtering_probe_port;
-    j["rate_limit_rs"] = config_.rate_limit_rs;
-    j["rate_limit_forward"] = config_.rate_limit_forward;
-    j["counters"] = {{"datagrams", c.datagrams},
-                     {"rs_received", c.rs_received},
-                     {"ra_sent", c.ra_sent},
-                     {"forwarded_teredo", c.forwarded_teredo},
-                     {"forwarded_native", c.forwarded_native},
-                     {"echo_replies", c.echo_replies},
-                     {"dropped", total(dropped)}};
-    nlohmann::ordered_json d = nlohmann::ordered_json::object();
-    for (const auto& [name, n] : dropped) d[std::string(name)] = n;
-    j["drops"] = d;
-    if (xdp_) {
-      const auto x = xdp_->total_counters();
-      j["xdp"] = {{"interface", xdp_->interface()},
-                  {"queues", xdp_->queues()},
-                  {"attach_mode", xdp_->attach_mode()},
-                  {"copy_mode", xdp_->copy_mode()},
-                  {"frames_in", x.rx_frames},
-                  {"frames_out", x.tx_frames},
-                  {"answers_by_kernel", xdp_tx_fallbacks_}};
-    }
-    return j.dump(2) + "\n";
-  }
-
-  [[nodiscard]] std::string metrics_text() const {
-    using T = MetricFamily::Type;
-    const auto& c = engine_->counters();
-    std::vector<MetricFamily> f;
-    f.push_back({"shipworm",
-                 T::kInfo,
-                 "shipworm build and role",
-                 {{{{"role", "server"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
-    f.push_back({"shipworm_datagrams_received",
-                 T::kCounter,
-                 "UDP datagrams received",
-                 {{{}, static_cast<double>(c.datagrams)}}});
-    f.push_back({"shipworm_router_solicitations",
-                 T::kCounter,
-                 "Router Solicitations received",
-                 {{{}, static_cast<double>(c.rs_received)}}});
-    f.push_back({"shipworm_router_advertisements",
-                 T::kCounter,
-                 "Router Advertisements sent",
-                 {{{}, static_cast<double>(c.ra_sent)}}});
-    f.push_back({"shipworm_forwarded_packets",
-                 T::kCounter,
-                 "Packets forwarded, by destination",
-                 {{{{"to", "teredo"}}, static_cast<double>(c.forwarded_teredo)},
-                  {{{"to", "ipv6"}}, static_cast<double>(c.forwarded_native)}}});
-    f.push_back({"shipworm_echo_replies",
-                 T::kCounter,
-                 "Echo requests answered by the server",
-                 {{{}, static_cast<double>(c.echo_replies)}}});
-    if (xdp_) {
-      const auto x = xdp_->total_counters();
-      f.push_back({"shipworm_xdp_frames",
-                   T::kCounter,
-                   "Frames through the AF_XDP fast path (XdpInterface), by direction",
-                   {{{{"direction", "in"}}, static_cast<double>(x.rx_frames)},
-                    {{{"direction", "out"}}, static_cast<double>(x.tx_frames)}}});
-    }
-    MetricFamily drop{"shipworm_drops", T::kCounter, "Datagrams dropped, by reason", {}};
-    for (const auto& [name, n] : drops()) {
-      drop.samples.push_back({{{"reason", std::string(name)}}, static_cast<double>(n)});
-    }
-    f.push_back(std::move(drop));
-    return render_openmetrics(f);
+    return s;
   }
 
   // The control socket and the metrics listener, per the configuration.
   bool open_endpoints(const ServerConfig& config) {
-    return endpoints_.open(
-        loop_, config.common,
-        {[this] { return status_json(); }, {}, [this] { return metrics_text(); }}, log_);
+    return endpoints_.open(loop_, config.common,
+                           {[this] { return server_status_json(snapshot()); },
+                            {},
+                            [this] { return server_metrics_text(snapshot()); }},
+                           log_);
   }
 
  private:
@@ -446,7 +346,7 @@ class ServerDaemon {
   // 2048 frames of 2 KiB per RX queue (4 MiB): half receive, half transmit.
   static constexpr std::uint32_t kXdpFramesPerQueue = 2048;
   std::optional<os::XdpPort> xdp_;
-  std::array<std::uint64_t, static_cast<std::size_t>(wire::DropReason::kCount)> frame_malformed_{};
+  FrameDrops frame_malformed_{};
   std::uint64_t xdp_tx_fallbacks_ = 0;  // answers sent through the kernel: no free TX frame
   std::uint16_t ip_id_ = 0;
   std::uint64_t truncated_ = 0;

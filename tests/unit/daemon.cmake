@@ -13,9 +13,11 @@ add_dependencies(daemon_cli_tests shipworm)
 target_compile_definitions(daemon_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_compile_definitions(daemon_cli_tests PRIVATE SHIPWORM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
-# The role daemons' parts that run without root: the relay's data-plane worker on fakes.
+# The role daemons' parts that run without root: the relay's data-plane worker on fakes and
+# the reports of the roles (status, metrics, SIGUSR1 log).
 shipworm_unit_test(daemon_role_tests
   SOURCES
     daemon_relay_report_test.cpp
     daemon_relay_worker_test.cpp
+    daemon_server_report_test.cpp
   LIBS shipworm_roles shipworm_core shipworm_os shipworm_wire)
