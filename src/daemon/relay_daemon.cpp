@@ -78,7 +78,7 @@ std::size_t slot_size(const RelayConfig& c) {
 }
 
 // The host's own global IPv6 addresses outside the Teredo prefix: the served range of a
-// host-specific relay (rfc-checklist §5.3).
+// host-specific relay (RFC 4380 §5.4: a minimal relay serving just the local host).
 std::vector<core::Ipv6Prefix> host_addresses(os::Netlink& nl, std::uint32_t prefix) {
   std::vector<core::Ipv6Prefix> out;
   auto addrs = nl.ipv6_addresses();
@@ -92,7 +92,9 @@ std::vector<core::Ipv6Prefix> host_addresses(os::Netlink& nl, std::uint32_t pref
   return out;
 }
 
-// The relay's own IPv4 addresses, for the loop checks of rfc-checklist §9.
+// The relay's own IPv4 addresses, for the engine's loop checks: RFC 4380 §5.4.1 and §5.4.2
+// with the destination and source address checks of RFC 6324 §3.3 (a packet whose address
+// embeds one of our own IPv4 addresses in Teredo, 6to4 or ISATAP form would loop back to us).
 std::vector<Ipv4Address> own_ipv4(os::Netlink& nl, const RelayConfig& c) {
   std::vector<Ipv4Address> out;
   if (c.bind_address && c.bind_address->value != 0) out.push_back(*c.bind_address);
@@ -162,7 +164,7 @@ class RelayDaemon {
       if (served_.empty()) {
         return fail(
             "a host-specific relay serves this host's own IPv6 addresses, and it has no "
-            "global one (rfc-checklist §5.1: the host needs native or 6to4 IPv6)");
+            "global one (RFC 4380 §3.4, §8.2: the host needs native or 6to4 IPv6)");
       }
     } else if (options_.enable_forwarding) {
       if (auto st = os::set_ipv6_forwarding(true); !st) return fail(st.error().message());

@@ -1,28 +1,25 @@
-// `shipworm relay`: the Teredo relay (RFC 4380 §5.4) and the host-specific relay
-// (rfc-checklist §5) on Linux. Wires the sans-I/O core::RelayEngine to a TUN device (the
-// native side: 2001::/32, or the configured Prefix, is routed to it through rtnetlink) and a
-// UDP socket (the Teredo side), with batched I/O, signals and systemd. No protocol logic
-// lives here (design.md §1).
+// `shipworm relay`: the Teredo relay (RFC 4380 §5.4) and the host-specific relay, the
+// "minimal Teredo relay [serving] just a local host" of RFC 4380 §5.4 (the host-based relay
+// of §3.4 and §8.2: it has native or 6to4 IPv6 and serves only its own addresses) on Linux.
+// Start, reload and shutdown: creates the TUN device (the native side: 2001::/32, or the
+// configured Prefix, is routed to it through rtnetlink) and the UDP socket (the Teredo
+// side), runs one RelayWorker on the event loop, and handles signals and systemd. No
+// protocol logic lives here: that is core::RelayEngine (the layers of docs/architecture.md).
 //
-// Data path, per wakeup of the (single-threaded, level-triggered) event loop:
-//   UDP readable  one recvmmsg(2) of up to 64 datagrams into a DatagramBatch; each goes
-//                 through RelayEngine::on_udp_inplace, which decrements the hop limit in the
-//                 receive slot; a forwarded packet is written to the TUN straight from that
-//                 slot (one write(2) each: TUN has no batched write). Up to 4 rounds.
-//   TUN readable  up to 64 read(2)s, each straight into the next free slot of the outgoing
-//                 DatagramBatch; RelayEngine::on_tun_inplace decides, and a packet for a
-//                 trusted client is committed in that slot, already encapsulated (Teredo adds
-//                 no header: the UDP payload is the IPv6 packet). Then one sendmmsg(2).
-//   Control       bubbles, ICMPv6 errors and dequeued packets come from engine buffers and
-//                 are copied into a second, small DatagramBatch (one more sendmmsg(2) when
-//                 there are any): the only user-space copy on any path.
-// No heap allocation after start-up: every buffer is sized from the configuration.
+// Data path: daemon/relay_worker.h. In short, datagrams are received in batches
+// (recvmmsg(2)) and decided in their receive slots; the packets forwarded to the native side
+// leave at the end of the batch, runs of one flow as one GSO super-packet write when the
+// TUN has a virtio_net_hdr (os/linux/tun_runs.h), the rest one write(2) each. TUN packets are
+// read straight into the send batch, and a packet for a trusted client leaves from that slot
+// (one sendmmsg(2), UDP GSO for runs to one client). Bubbles, ICMPv6 errors and dequeued
+// packets are the only user-space copies. No heap allocation after start-up.
 //
-// Operators: the control socket (ControlSocket) answers `shipworm status` (role, state,
-// interface, served range, bind endpoint, peer summary, counters, drops by reason) and
-// `shipworm peers` (at most 1000 entries, with the total), and MetricsAddress serves the same
-// counters as OpenMetrics (docs/architecture.md, "Relay status and metrics"). Both answers
-// are built on the event loop from the engine's counters: nothing is counted twice.
+// Operators: the control socket answers `shipworm status` (role, state, interface, served
+// range, bind endpoint, peer summary, counters, drops by reason) and `shipworm peers` (at
+// most 1000 entries, with the total), MetricsAddress serves the same counters as OpenMetrics
+// (docs/metrics.md), and SIGUSR1 logs them. All four are rendered from one snapshot and one
+// drop list (daemon/relay_report.h), on the event loop: nothing is counted twice, and the
+// log's drop total is the status's.
 //
 // Workers: all per-thread state lives in one RelayWorker (engine + peer table shard, UDP
 // socket, TUN queue, batches). More workers = more RelayWorkers, each with its own

@@ -1,7 +1,8 @@
 // `shipworm server`: the Teredo server role (RFC 4380 §5.3) on Linux. Wires the sans-I/O
 // core::ServerEngine to two UDP sockets (the primary and secondary addresses, port 3544),
 // a raw IPv6 socket (the ping test toward native hosts), the event loop, signals and
-// systemd. No protocol logic lives here (design.md §1).
+// systemd. No protocol logic lives here: that is core::ServerEngine (the layers of
+// docs/architecture.md). Reports: daemon/server_report.h.
 #pragma once
 
 #include <optional>
