@@ -1,17 +1,13 @@
 #include "daemon/client_daemon.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <linux/capability.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +15,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -27,6 +22,7 @@
 
 #include "core/client_engine.h"
 #include "daemon/control_server.h"
+#include "daemon/hook_runner.h"
 #include "daemon/metrics.h"
 #include "daemon/role_runtime.h"
 #include "os/linux/capabilities.h"
@@ -40,8 +36,6 @@
 #include "os/linux/udp_socket.h"
 #include "os/linux/unique_fd.h"
 #include "wire/teredo_address.h"
-
-extern char** environ;  // NOLINT
 
 namespace shipworm::daemon {
 namespace {
@@ -65,7 +59,6 @@ constexpr std::uint32_t kDefaultRouteMetric = 1029;
 constexpr std::uint8_t kTeredoPrefixLength = 32;
 constexpr std::uint8_t kRtnLocal = 2;  // RTN_LOCAL
 constexpr auto kLocalRouteWait = 500ms;
-constexpr auto kHookTimeout = 10s;
 constexpr auto kResolveRetryFirst = 10s;  // the engine's RetryConfig defaults
 constexpr auto kResolveRetryMax = 300s;
 // `shipworm peers` lists at most this many entries (trusted first, most recent first).
@@ -193,165 +186,6 @@ class AsyncResolver {
  private:
   std::shared_ptr<Shared> shared_;
   bool busy_ = false;
-};
-
-// --- hook script -------------------------------------------------------------------------
-
-// Runs HookScript with Miredo's environment (STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS,
-// LLADDRESS, MTU; see /etc/miredo/client-hook) plus SHIPWORM_* extras. posix_spawn (fork +
-// exec, no shell), in its own session with the default signal mask, stdin from /dev/null,
-// stdout/stderr shared with the daemon's log. One at a time, in order, so that "up" and
-// "down" are seen in the order they happened; a run longer than kHookTimeout is killed.
-// The exit is watched with a pidfd in the event loop: the loop never waits for a hook.
-class HookRunner {
- public:
-  HookRunner(Logger& log, os::EventLoop& loop) : log_(log), loop_(loop) {}
-  ~HookRunner() { forget(); }
-  HookRunner(const HookRunner&) = delete;
-  HookRunner& operator=(const HookRunner&) = delete;
-
-  void set_script(std::string path) { script_ = std::move(path); }
-  [[nodiscard]] const std::string& script() const { return script_; }
-
-  void enqueue(std::vector<std::string> env) {
-    if (script_.empty()) return;
-    queue_.push_back(std::move(env));
-    if (pid_ < 0) start_next();
-  }
-
-  [[nodiscard]] std::optional<TimePoint> deadline() const {
-    if (pid_ < 0) return std::nullopt;
-    return pidfd_.get() >= 0 ? deadline_ : std::min(deadline_, os::EventLoop::now() + 50ms);
-  }
-
-  void on_timer(TimePoint now) {
-    if (pid_ < 0) return;
-    if (reap(false)) return;
-    if (now >= deadline_ && !killed_) {
-      log_.warning("hook {} still running after {} s: killing it", script_,
-                   std::chrono::duration_cast<std::chrono::seconds>(kHookTimeout).count());
-      ::kill(-pid_, SIGKILL);
-      killed_ = true;
-      deadline_ = now + 1s;
-    }
-  }
-
-  // At exit: runs what is queued, waiting for each (bounded by the timeout).
-  void drain() {
-    while (pid_ >= 0 || !queue_.empty()) {
-      if (pid_ < 0) {
-        start_next();
-        continue;
-      }
-      if (pidfd_.get() >= 0) {
-        pollfd p{pidfd_.get(), POLLIN, 0};
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - os::EventLoop::now());
-        (void)::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
-      } else {
-        ::usleep(20000);
-      }
-      on_timer(os::EventLoop::now());
-    }
-  }
-
- private:
-  void start_next() {
-    while (pid_ < 0 && !queue_.empty()) {
-      std::vector<std::string> env = std::move(queue_.front());
-      queue_.pop_front();
-      spawn(env);
-    }
-  }
-
-  void spawn(const std::vector<std::string>& env) {
-    std::vector<char*> envp;
-    envp.reserve(env.size() + 1);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));  // NOLINT
-    envp.push_back(nullptr);
-    std::string path = script_;
-    std::array<char*, 2> argv{path.data(), nullptr};
-
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    ::posix_spawnattr_init(&attr);
-    ::posix_spawn_file_actions_init(&fa);
-    sigset_t none;
-    sigset_t defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGCHLD})
-      sigaddset(&defaults, s);
-    ::posix_spawnattr_setsigmask(&attr, &none);  // the event loop blocks its signals
-    ::posix_spawnattr_setsigdefault(&attr, &defaults);
-    ::posix_spawnattr_setflags(&attr,
-                               POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-    ::posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    pid_t pid = -1;
-    const int rc = ::posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp.data());
-    ::posix_spawn_file_actions_destroy(&fa);
-    ::posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-      log_.error("cannot run hook {}: {}", script_, std::strerror(rc));
-      return;
-    }
-    pid_ = pid;
-    killed_ = false;
-    started_ = os::EventLoop::now();
-    deadline_ = started_ + kHookTimeout;
-    state_ = "?";
-    for (const auto& e : env) {
-      if (e.starts_with("STATE=")) state_ = e.substr(6);
-    }
-    pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (pidfd_.get() >= 0) {
-      if (!loop_.add(pidfd_.get(), [this] { reap(false); })) pidfd_.reset();
-    }
-    log_.info("hook {} started (STATE={}, pid {})", script_, state_, pid);
-  }
-
-  // True if the hook has exited (and was reaped).
-  bool reap(bool block) {
-    if (pid_ < 0) return true;
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
-    if (r == 0) return false;
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(os::EventLoop::now() - started_)
-            .count();
-    if (r < 0) {
-      log_.warning("hook {}: waitpid: {}", script_, std::strerror(errno));
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      log_.info("hook {} (STATE={}) done in {} ms", script_, state_, ms);
-    } else if (WIFEXITED(status)) {
-      log_.warning("hook {} (STATE={}) exited with status {}", script_, state_,
-                   WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-      log_.warning("hook {} (STATE={}) killed by signal {}", script_, state_, WTERMSIG(status));
-    }
-    forget();
-    start_next();
-    return true;
-  }
-
-  void forget() {
-    if (pidfd_.get() >= 0) {
-      (void)loop_.remove(pidfd_.get());
-      pidfd_.reset();
-    }
-    pid_ = -1;
-  }
-
-  Logger& log_;
-  os::EventLoop& loop_;
-  std::string script_;
-  std::deque<std::vector<std::string>> queue_;
-  pid_t pid_ = -1;
-  os::UniqueFd pidfd_;
-  TimePoint started_{};
-  TimePoint deadline_{};
-  bool killed_ = false;
-  std::string state_;
 };
 
 // --- configuration -----------------------------------------------------------------------

@@ -21,3 +21,9 @@ shipworm_unit_test(daemon_role_tests
     daemon_relay_worker_test.cpp
     daemon_server_report_test.cpp
   LIBS shipworm_roles shipworm_core shipworm_os shipworm_wire)
+
+# The client daemon's pieces (hook runner, server names, Teredo interface, reporting).
+shipworm_unit_test(daemon_client_tests
+  SOURCES
+    daemon_hook_runner_test.cpp
+  LIBS shipworm_roles)
