@@ -3,10 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <linux/capability.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,15 +13,14 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "core/client_engine.h"
 #include "daemon/control_server.h"
 #include "daemon/hook_runner.h"
 #include "daemon/metrics.h"
 #include "daemon/role_runtime.h"
+#include "daemon/server_resolver.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -59,8 +55,6 @@ constexpr std::uint32_t kDefaultRouteMetric = 1029;
 constexpr std::uint8_t kTeredoPrefixLength = 32;
 constexpr std::uint8_t kRtnLocal = 2;  // RTN_LOCAL
 constexpr auto kLocalRouteWait = 500ms;
-constexpr auto kResolveRetryFirst = 10s;  // the engine's RetryConfig defaults
-constexpr auto kResolveRetryMax = 300s;
 // `shipworm peers` lists at most this many entries (trusted first, most recent first).
 constexpr std::size_t kMaxPeersListed = 256;
 
@@ -70,122 +64,6 @@ constexpr std::size_t kMaxPeersListed = 256;
 class CsprngRandom final : public core::RandomSource {
  public:
   void fill(std::span<std::uint8_t> out) override { os::fill_random(out); }
-};
-
-// --- server names ----------------------------------------------------------------------
-
-struct Resolved {
-  std::vector<ServerPair> servers;
-  std::vector<std::string> errors;
-};
-
-// IPv4 only (Teredo runs over IPv4); the first address of a name with several.
-std::optional<Ipv4Address> resolve_one(const ServerName& n, std::string& error) {
-  if (n.address) return n.address;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* res = nullptr;
-  const int rc = ::getaddrinfo(n.name.c_str(), nullptr, &hints, &res);
-  if (rc != 0) {
-    error = fmt::format("cannot resolve server name '{}': {}", n.name,
-                        rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));
-    return std::nullopt;
-  }
-  std::optional<Ipv4Address> out;
-  for (const addrinfo* p = res; p != nullptr; p = p->ai_next) {
-    if (p->ai_family == AF_INET && p->ai_addrlen >= sizeof(sockaddr_in)) {
-      sockaddr_in sin{};
-      std::memcpy(&sin, p->ai_addr, sizeof sin);
-      out = Ipv4Address{ntohl(sin.sin_addr.s_addr)};
-      break;
-    }
-  }
-  ::freeaddrinfo(res);
-  if (!out) error = fmt::format("server name '{}' has no IPv4 address", n.name);
-  return out;
-}
-
-// ServerAddress (+ ServerAddress2, default primary + 1), then each FallbackServer (+1).
-Resolved resolve_servers(const ClientConfig& c) {
-  Resolved r;
-  auto add = [&](const ServerName& primary, const std::optional<ServerName>& secondary) {
-    std::string error;
-    const auto p = resolve_one(primary, error);
-    if (!p) {
-      r.errors.push_back(error);
-      return;
-    }
-    Ipv4Address s{p->value + 1};
-    if (secondary) {
-      if (const auto s2 = resolve_one(*secondary, error)) {
-        s = *s2;
-      } else {
-        r.errors.push_back(error + fmt::format("; using {} as the secondary", s.to_string()));
-      }
-    }
-    const ServerPair pair{*p, s};
-    if (std::find(r.servers.begin(), r.servers.end(), pair) == r.servers.end()) {
-      r.servers.push_back(pair);
-    }
-  };
-  add(c.server, c.server2);
-  for (const auto& f : c.fallback_servers) add(f, std::nullopt);
-  return r;
-}
-
-bool has_names(const ClientConfig& c) {
-  if (!c.server.is_literal() || (c.server2 && !c.server2->is_literal())) return true;
-  return std::any_of(c.fallback_servers.begin(), c.fallback_servers.end(),
-                     [](const ServerName& n) { return !n.is_literal(); });
-}
-
-// getaddrinfo(3) blocks (DNS timeouts are seconds): after start-up it runs on a short-lived
-// thread that posts the result through an eventfd. The thread owns a shared_ptr to the
-// state, so it may outlive the daemon at exit (it is detached).
-class AsyncResolver {
- public:
-  struct Shared {
-    std::mutex mutex;
-    std::optional<Resolved> result;
-    os::UniqueFd event;
-  };
-
-  bool open() {
-    shared_ = std::make_shared<Shared>();
-    shared_->event.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    return shared_->event.get() >= 0;
-  }
-  [[nodiscard]] int fd() const { return shared_->event.get(); }
-  [[nodiscard]] bool busy() const { return busy_; }
-
-  void start(const ClientConfig& config) {
-    if (busy_) return;
-    busy_ = true;
-    std::thread([shared = shared_, config] {
-      Resolved r = resolve_servers(config);
-      {
-        const std::lock_guard lock(shared->mutex);
-        shared->result = std::move(r);
-      }
-      const std::uint64_t one = 1;
-      (void)!::write(shared->event.get(), &one, sizeof one);
-    }).detach();
-  }
-
-  std::optional<Resolved> take() {
-    std::uint64_t n = 0;
-    (void)!::read(shared_->event.get(), &n, sizeof n);
-    const std::lock_guard lock(shared_->mutex);
-    std::optional<Resolved> r = std::move(shared_->result);
-    shared_->result.reset();
-    if (r) busy_ = false;
-    return r;
-  }
-
- private:
-  std::shared_ptr<Shared> shared_;
-  bool busy_ = false;
 };
 
 // --- configuration -----------------------------------------------------------------------
@@ -858,18 +736,15 @@ class ClientDaemon final : public core::ActionSink {
   void use(Resolved r) {
     for (const auto& e : r.errors) log_.error("{}", e);
     if (r.servers.empty()) {
-      resolve_backoff_ = resolve_backoff_ == core::Duration::zero()
-                             ? core::Duration(kResolveRetryFirst)
-                             : std::min<core::Duration>(resolve_backoff_ * 2, kResolveRetryMax);
-      resolve_retry_at_ = os::EventLoop::now() + resolve_backoff_;
-      const auto s = std::chrono::duration_cast<std::chrono::seconds>(resolve_backoff_).count();
+      const auto s =
+          std::chrono::duration_cast<std::chrono::seconds>(retry_.failed(os::EventLoop::now()))
+              .count();
       log_.warning("no usable Teredo server; resolving again in {} s", s);
       os::SdNotify::status(fmt::format("no usable Teredo server ({}); retrying in {} s",
                                        r.errors.empty() ? "?" : r.errors.front(), s));
       return;
     }
-    resolve_backoff_ = core::Duration::zero();
-    resolve_retry_at_.reset();
+    retry_.succeeded();
     if (engine_) {
       if (engine_->config().servers == r.servers) return;
       if (engine_->state() == ClientState::kQualified) return;  // recovered meanwhile
@@ -952,10 +827,7 @@ class ClientDaemon final : public core::ActionSink {
       note_exchange(now);
     }
     hooks_.on_timer(now);
-    if (resolve_retry_at_ && *resolve_retry_at_ <= now) {
-      resolve_retry_at_.reset();
-      resolver_.start(config_);
-    }
+    if (retry_.due(now)) resolver_.start(config_);
     flush();
     reschedule();
   }
@@ -974,7 +846,7 @@ class ClientDaemon final : public core::ActionSink {
       if (const auto e = engine_->next_deadline()) d = std::min(d, *e);
     }
     if (const auto h = hooks_.deadline()) d = std::min(d, *h);
-    if (resolve_retry_at_) d = std::min(d, *resolve_retry_at_);
+    if (const auto r = retry_.at()) d = std::min(d, *r);
     if (d != TimePoint::max()) {
       loop_.set_deadline(d);
     } else {
@@ -1000,8 +872,7 @@ class ClientDaemon final : public core::ActionSink {
   Endpoint warned_mapping_{};
   bool ready_sent_ = false;
   int exit_code_ = 0;
-  core::Duration resolve_backoff_{};
-  std::optional<TimePoint> resolve_retry_at_;
+  ResolveRetry retry_;
   // A datagram larger than a slot is counted as truncated and dropped; a TUN packet is at
   // most the interface MTU (<= 65507).
   os::DatagramBatch rx_{16, 65535};

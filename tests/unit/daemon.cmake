@@ -26,4 +26,5 @@ shipworm_unit_test(daemon_role_tests
 shipworm_unit_test(daemon_client_tests
   SOURCES
     daemon_hook_runner_test.cpp
+    daemon_server_resolver_test.cpp
   LIBS shipworm_roles)
