@@ -21,6 +21,7 @@
 #include "daemon/metrics.h"
 #include "daemon/role_runtime.h"
 #include "daemon/server_resolver.h"
+#include "daemon/teredo_interface.h"
 #include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
@@ -47,14 +48,6 @@ using wire::Ipv6Address;
 
 using namespace std::chrono_literals;
 
-// Miredo's client-hook: "Linux default route default metric is 1024 (we put 1029 so that
-// Teredo is used as a last resort)". RFC 4380 §5.5: native IPv6 wins.
-constexpr std::uint32_t kDefaultRouteMetric = 1029;
-// The Teredo address is added as a /32, as Miredo's hook does: the kernel's prefix route for
-// it is the 2001::/32 route through the tunnel (other Teredo clients, RFC 4380 §5.2.4).
-constexpr std::uint8_t kTeredoPrefixLength = 32;
-constexpr std::uint8_t kRtnLocal = 2;  // RTN_LOCAL
-constexpr auto kLocalRouteWait = 500ms;
 // `shipworm peers` lists at most this many entries (trusted first, most recent first).
 constexpr std::size_t kMaxPeersListed = 256;
 
@@ -146,7 +139,8 @@ class ClientDaemon final : public core::ActionSink {
         loop_(loop),
         options_(std::move(options)),
         config_(std::move(config)),
-        hooks_(log, loop) {
+        hooks_(log, loop),
+        iface_(log) {
     hooks_.set_script(config_.hook_script);
   }
 
@@ -171,22 +165,7 @@ class ClientDaemon final : public core::ActionSink {
       return false;
     }
     tun_.emplace(std::move(tun.value()));
-    auto nl = os::Netlink::open();
-    if (!nl) {
-      log_.error("{}", nl.error().message());
-      return false;
-    }
-    nl_.emplace(std::move(nl.value()));
-    const unsigned ifx = tun_->ifindex();
-    for (const auto& st :
-         {nl_->set_mtu(ifx, mtu_),
-          nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false}),
-          nl_->set_link_up(ifx)}) {
-      if (!st) {
-        log_.error("setting up {}: {}", tun_->name(), st.error().message());
-        return false;
-      }
-    }
+    if (!iface_.open(tun_->ifindex(), tun_->name())) return false;
     if (!resolver_.open()) {
       log_.error("eventfd: {}", std::strerror(errno));
       return false;
@@ -199,7 +178,7 @@ class ClientDaemon final : public core::ActionSink {
       return false;
     }
     loop_.on_deadline([this] { on_deadline(); });
-    log_.notice("Teredo interface {} (MTU {}, {}), service port {}", tun_->name(), mtu_,
+    log_.notice("Teredo interface {} (MTU {}, {}), service port {}", tun_->name(), iface_.mtu(),
                 wire::client_rs_link_local(false).to_string(), sock_->local_endpoint().to_string());
     return open_endpoints();
   }
@@ -258,7 +237,7 @@ class ClientDaemon final : public core::ActionSink {
       j["last_transition"] = "initial -> starting";
       j["cause"] = "resolving the server names";
       j["interface"] = tun_ ? tun_->name() : config_.interface_name;
-      j["mtu"] = mtu_;
+      j["mtu"] = iface_.mtu();
       nlohmann::ordered_json d = nlohmann::ordered_json::object();
       for (const auto& [name, n] : drops()) d[name] = n;
       j["drops"] = d;
@@ -303,7 +282,7 @@ class ClientDaemon final : public core::ActionSink {
     j["port_preserving"] = s.port_preserving;
     j["symmetric"] = s.symmetric;
     j["interface"] = tun_->name();
-    j["mtu"] = mtu_;
+    j["mtu"] = iface_.mtu();
     j["service_port"] = sock_->local_endpoint().to_string();
     j["peers"] = {{"count", t.size()},
                   {"trusted", t.trusted_count()},
@@ -544,15 +523,13 @@ class ClientDaemon final : public core::ActionSink {
 
   // At exit: withdraw the address (and tell the hook), then remove what we added.
   void shutdown() {
-    if (current_) {
-      const core::AddressChange down{current_, std::nullopt, mtu_, "stopping"};
-      apply(down);
+    if (iface_.address()) {
+      const core::AddressChange down{iface_.address(), std::nullopt, iface_.mtu(), "stopping"};
+      iface_.apply(down);
       run_hook(down);
     }
     hooks_.drain();
-    if (nl_ && tun_) {
-      (void)nl_->delete_address(tun_->ifindex(), {wire::client_rs_link_local(false), 64});
-    }
+    iface_.close();
   }
 
   [[nodiscard]] int exit_code() const { return exit_code_; }
@@ -625,7 +602,7 @@ class ClientDaemon final : public core::ActionSink {
   }
 
   void address_changed(const core::AddressChange& change) override {
-    apply(change);
+    iface_.apply(change);
     run_hook(change);
     if (change.new_address && !ready_sent_) {
       os::SdNotify::ready();
@@ -634,80 +611,6 @@ class ClientDaemon final : public core::ActionSink {
   }
 
  private:
-  // --- interface configuration (rtnetlink only) ---
-  void apply(const core::AddressChange& c) {
-    const unsigned ifx = tun_->ifindex();
-    auto warn = [&](const os::Status& st) {
-      if (!st) log_.warning("{}", st.error().message());
-    };
-    if (c.new_address) {
-      log_.notice("address {}{} on {} ({})",
-                  c.old_address ? c.old_address->to_string() + " -> " : "",
-                  c.new_address->to_string(), tun_->name(), c.cause);
-      const std::uint32_t mtu = std::max<std::uint32_t>(c.mtu, kMinMtu);
-      if (mtu != mtu_) {
-        warn(nl_->set_mtu(ifx, mtu));
-        mtu_ = mtu;
-      }
-      // A hook may have taken the link down and flushed it (Miredo's does on STATE=down).
-      warn(nl_->set_link_up(ifx));
-      const os::Status ll =
-          nl_->add_address(ifx, {wire::client_rs_link_local(false), 64}, {true, false});
-      if (!ll && ll.error().code() != EEXIST) warn(ll);
-      // New first, old last: the kernel keeps the 2001::/32 prefix route while either exists.
-      const os::Status added =
-          nl_->add_address(ifx, {*c.new_address, kTeredoPrefixLength}, {true, false});
-      if (!added && added.error().code() != EEXIST) warn(added);
-      const os::Status route = nl_->add_route(default_route(ifx));
-      if (!route && route.error().code() != EEXIST) warn(route);
-      wait_local_route(*c.new_address);
-      if (c.old_address && *c.old_address != *c.new_address) {
-        remove_address(*c.old_address);
-      }
-      current_ = c.new_address;
-    } else if (c.old_address) {
-      log_.notice("address {} withdrawn from {} ({})", c.old_address->to_string(), tun_->name(),
-                  c.cause);
-      const os::Status route = nl_->delete_route(default_route(ifx));
-      if (!route && route.error().code() != ESRCH && route.error().code() != ENOENT) warn(route);
-      remove_address(*c.old_address);
-      current_.reset();
-    }
-  }
-
-  void remove_address(const Ipv6Address& a) {
-    const os::Status st = nl_->delete_address(tun_->ifindex(), {a, kTeredoPrefixLength});
-    // A hook (Miredo's flushes the interface) may have removed it already.
-    if (!st && st.error().code() != EADDRNOTAVAIL && st.error().code() != ENOENT) {
-      log_.warning("{}", st.error().message());
-    }
-  }
-
-  static os::Ipv6Route default_route(unsigned ifindex) {
-    os::Ipv6Route r;
-    r.destination = {Ipv6Address{}, 0};
-    r.ifindex = ifindex;
-    r.metric = kDefaultRouteMetric;
-    return r;
-  }
-
-  // docs/os-linux.md: a new address is usable once the kernel has inserted its local route
-  // (asynchronously, a moment after the address); until then replies to it would be lost.
-  void wait_local_route(const Ipv6Address& a) {
-    const auto until = os::EventLoop::now() + kLocalRouteWait;
-    while (os::EventLoop::now() < until) {
-      auto routes = nl_->ipv6_routes();
-      if (!routes) return;
-      for (const auto& r : routes.value()) {
-        if (r.type == kRtnLocal && r.destination.address == a && r.destination.length == 128)
-          return;
-      }
-      ::usleep(1000);
-    }
-    log_.warning("{}: no local route after {} ms", a.to_string(),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(kLocalRouteWait).count());
-  }
-
   void run_hook(const core::AddressChange& c) {
     if (hooks_.script().empty()) return;
     const std::string state = c.new_address ? "up" : "down";
@@ -717,7 +620,7 @@ class ClientDaemon final : public core::ActionSink {
         "OLD_STATE=" + hook_state_,
         "IFACE=" + tun_->name(),
         "LLADDRESS=" + wire::client_rs_link_local(false).to_string(),
-        fmt::format("MTU={}", mtu_),
+        fmt::format("MTU={}", iface_.mtu()),
         "SHIPWORM_CAUSE=" + std::string(c.cause),
     };
     if (c.new_address) env.push_back("ADDRESS=" + c.new_address->to_string());
@@ -860,13 +763,11 @@ class ClientDaemon final : public core::ActionSink {
   ClientConfig config_;
   CsprngRandom random_;
   HookRunner hooks_;
+  TeredoInterface iface_;
   AsyncResolver resolver_;
   std::optional<os::UdpSocket> sock_;
   std::optional<os::TunDevice> tun_;
-  std::optional<os::Netlink> nl_;
   std::unique_ptr<core::ClientEngine> engine_;
-  std::uint32_t mtu_ = wire::kDefaultMtu;
-  std::optional<Ipv6Address> current_;  // the Teredo address on the interface
   std::string hook_state_ = "down";
   ClientState last_state_ = ClientState::kInitial;
   Endpoint warned_mapping_{};

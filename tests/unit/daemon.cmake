@@ -27,4 +27,5 @@ shipworm_unit_test(daemon_client_tests
   SOURCES
     daemon_hook_runner_test.cpp
     daemon_server_resolver_test.cpp
+    daemon_teredo_interface_test.cpp
   LIBS shipworm_roles)

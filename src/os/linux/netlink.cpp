@@ -359,6 +359,10 @@ int on_route(const nlmsghdr* nlh, void* data) {
   out->push_back(r);
   return MNL_CB_OK;
 }
+// Notifications carry deletions too; only additions are wanted.
+int on_new_route(const nlmsghdr* nlh, void* data) {
+  return nlh->nlmsg_type == RTM_NEWROUTE ? on_route(nlh, data) : MNL_CB_OK;
+}
 }  // namespace
 
 Result<std::vector<Ipv6Route>> Netlink::ipv6_routes() {
@@ -368,6 +372,55 @@ Result<std::vector<Ipv6Route>> Netlink::ipv6_routes() {
   std::vector<Ipv6Route> routes;
   if (auto s = transact("listing IPv6 routes", on_route, &routes); !s) return s.error();
   return routes;
+}
+
+// ---- route notifications ----
+
+Ipv6RouteMonitor::Ipv6RouteMonitor(mnl_socket* nl) : nl_(nl), buf_(kBufferSize) {}
+Ipv6RouteMonitor::Ipv6RouteMonitor(Ipv6RouteMonitor&& o) noexcept
+    : nl_(std::exchange(o.nl_, nullptr)), buf_(std::move(o.buf_)) {}
+Ipv6RouteMonitor& Ipv6RouteMonitor::operator=(Ipv6RouteMonitor&& o) noexcept {
+  if (this != &o) {
+    if (nl_ != nullptr) mnl_socket_close(nl_);
+    nl_ = std::exchange(o.nl_, nullptr);
+    buf_ = std::move(o.buf_);
+  }
+  return *this;
+}
+Ipv6RouteMonitor::~Ipv6RouteMonitor() {
+  if (nl_ != nullptr) mnl_socket_close(nl_);
+}
+
+Result<Ipv6RouteMonitor> Ipv6RouteMonitor::open() {
+  mnl_socket* nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (nl == nullptr) return errno_error("opening an rtnetlink socket for route notifications");
+  int group = RTNLGRP_IPV6_ROUTE;
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+      mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+    OsError e = errno_error("subscribing to IPv6 route notifications");
+    mnl_socket_close(nl);
+    return e;
+  }
+  return Ipv6RouteMonitor(nl);
+}
+
+int Ipv6RouteMonitor::fd() const { return mnl_socket_get_fd(nl_); }
+
+Result<std::vector<Ipv6Route>> Ipv6RouteMonitor::read_added() {
+  std::vector<Ipv6Route> routes;
+  while (true) {
+    const ssize_t n = mnl_socket_recvfrom(nl_, buf_.data(), buf_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return routes;
+      return errno_error("reading IPv6 route notifications");
+    }
+    // Sequence 0 and port 0: notifications answer no request, so nothing is checked.
+    if (mnl_cb_run(buf_.data(), static_cast<std::size_t>(n), 0, 0, on_new_route, &routes) ==
+        MNL_CB_ERROR) {
+      return errno_error("reading IPv6 route notifications");
+    }
+  }
 }
 
 }  // namespace shipworm::os

@@ -123,6 +123,29 @@ class Netlink {
   std::vector<char> buf_;
 };
 
+// IPv6 route notifications (RTNLGRP_IPV6_ROUTE, rtnetlink(7)) on a socket of their own, so
+// that a caller can wait for the kernel to insert a route (e.g. the RTN_LOCAL route of a new
+// address, docs/os-linux.md) instead of polling the table. Open it before the change that
+// causes the route, check the table once (the route may exist already), then wait for fd()
+// to become readable and read_added(). Non-blocking; not thread-safe.
+class Ipv6RouteMonitor {
+ public:
+  static Result<Ipv6RouteMonitor> open();
+  Ipv6RouteMonitor(Ipv6RouteMonitor&&) noexcept;
+  Ipv6RouteMonitor& operator=(Ipv6RouteMonitor&&) noexcept;
+  ~Ipv6RouteMonitor();
+
+  [[nodiscard]] int fd() const;
+  // The IPv6 routes added (RTM_NEWROUTE) since the last call; empty when none is pending.
+  // ENOBUFS means notifications were lost (the socket overflowed): dump the table instead.
+  Result<std::vector<Ipv6Route>> read_added();
+
+ private:
+  explicit Ipv6RouteMonitor(mnl_socket* nl);
+  mnl_socket* nl_ = nullptr;
+  std::vector<char> buf_;
+};
+
 // "teredo", or "ifindex 7" when the index has no name (any more).
 std::string interface_name(unsigned ifindex);
 
