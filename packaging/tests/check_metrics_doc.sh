@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Keeps docs/metrics.md true to the daemons: every metric family that a daemon's
-# metrics build ({"shipworm_x", T::kCounter, ...} in src/daemon/*_daemon.cpp and *_report.cpp) has a
+# metrics text builds ({"shipworm_x", T::kCounter, ...} in src/daemon/*.cpp) has a
 # table row with its exposed name (counter: _total, info: _info), and every table row names
 # a family that exists.
 # Usage: check_metrics_doc.sh SRC_DAEMON_DIR docs/metrics.md
@@ -8,7 +8,7 @@ set -euo pipefail
 src=$1 doc=$2
 failed=0
 # clang-format may break a family over lines: match on the sources with whitespace folded.
-exposed=$(cat "$src"/*_daemon.cpp "$src"/*_report.cpp | tr -s '[:space:]' ' ' |
+exposed=$(cat "$src"/*.cpp | tr -s '[:space:]' ' ' |
   grep -oE '"shipworm[a-z_]*", ?T::k(Counter|Gauge|Info)' | sed -E 's/", T::/", T::/; s/",T::/", T::/' |
   sed -E 's/"([a-z_]+)", T::kCounter/\1_total/; s/"([a-z_]+)", T::kInfo/\1_info/;
           s/"([a-z_]+)", T::kGauge/\1/' | sort -u)

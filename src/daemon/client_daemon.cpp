@@ -13,12 +13,11 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "core/client_engine.h"
+#include "daemon/client_report.h"
 #include "daemon/control_server.h"
 #include "daemon/hook_runner.h"
-#include "daemon/metrics.h"
 #include "daemon/role_runtime.h"
 #include "daemon/server_resolver.h"
 #include "daemon/teredo_interface.h"
@@ -47,9 +46,6 @@ using wire::Ipv4Address;
 using wire::Ipv6Address;
 
 using namespace std::chrono_literals;
-
-// `shipworm peers` lists at most this many entries (trusted first, most recent first).
-constexpr std::size_t kMaxPeersListed = 256;
 
 // --- randomness ------------------------------------------------------------------------
 
@@ -187,267 +183,23 @@ class ClientDaemon final : public core::ActionSink {
   // configuration, as the server does.
   bool open_endpoints() {
     return endpoints_.open(loop_, config_.common,
-                           {[this] { return status_json(); }, [this] { return peers_json(); },
-                            [this] { return metrics_text(); }},
+                           {[this] { return client_status_json(snapshot()); },
+                            [this] { return client_peers_json(snapshot()); },
+                            [this] { return client_metrics_text(snapshot()); }},
                            log_);
   }
 
-  // Drop counters by name (codec reasons, the client's own, the daemon's I/O), non-zero only;
-  // a name both lists use is summed.
-  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> drops() const {
-    std::vector<std::pair<std::string, std::uint64_t>> out;
-    auto add = [&](std::string_view name, std::uint64_t n) {
-      if (n == 0) return;
-      for (auto& [k, v] : out) {
-        if (k == name) {
-          v += n;
-          return;
-        }
-      }
-      out.emplace_back(std::string(name), n);
-    };
-    if (engine_) {
-      const auto& c = engine_->counters();
-      for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-        add(wire::to_string(static_cast<wire::DropReason>(i)), c.malformed[i]);
-      }
-      for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-        add(core::to_string(static_cast<core::ClientDrop>(i)), c.dropped[i]);
-      }
-    }
-    add("datagram_truncated", truncated_);
-    add("send_failed", send_failures_);
-    add("tun_write_failed", tun_write_failures_);
-    return out;
-  }
-
-  static std::int64_t seconds_since(TimePoint now, TimePoint then) {
-    return std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
-  }
-
-  // `shipworm status`: one JSON document, keys in a fixed order (tests/lab/demo.py reads
-  // state, address, mapping, nat_type, server, mtu and cause).
-  [[nodiscard]] std::string status_json() const {
-    const auto now = os::EventLoop::now();
-    nlohmann::ordered_json j;
-    j["role"] = "client";
-    if (!engine_) {
-      j["state"] = "starting";
-      j["state_seconds"] = seconds_since(now, started_);
-      j["last_transition"] = "initial -> starting";
-      j["cause"] = "resolving the server names";
-      j["interface"] = tun_ ? tun_->name() : config_.interface_name;
-      j["mtu"] = iface_.mtu();
-      nlohmann::ordered_json d = nlohmann::ordered_json::object();
-      for (const auto& [name, n] : drops()) d[name] = n;
-      j["drops"] = d;
-      return j.dump(2) + "\n";
-    }
-    const ClientStatus s = engine_->status();
-    const auto& c = engine_->counters();
-    const auto& t = engine_->peers();
-    j["state"] = core::to_string(s.state);
-    j["state_seconds"] = seconds_since(now, s.since);
-    j["last_transition"] = last_transition_;
-    j["cause"] = s.cause;
-    nlohmann::ordered_json server;
-    server["primary"] = s.server.primary.to_string();
-    server["secondary"] = s.server.secondary.to_string();
-    server["index"] = s.server_index;
-    server["configured"] = engine_->config().servers.size();
-    if (server_rtt_) {
-      server["rtt_ms"] = std::chrono::duration<double, std::milli>(*server_rtt_).count();
-    }
-    if (s.last_server_rx) server["last_ra_seconds"] = seconds_since(now, *s.last_server_rx);
-    if (s.state == ClientState::kQualified) {
-      server["refresh_interval_seconds"] =
-          std::chrono::duration_cast<std::chrono::seconds>(s.refresh_interval).count();
-    }
-    if (s.retry_at)
-      server["retry_in_seconds"] = std::max<std::int64_t>(0, -seconds_since(now, *s.retry_at));
-    j["server"] = server;
-    if (s.address) {
-      const wire::TeredoAddress& a = *s.address;
-      j["address"] = a.to_ipv6().to_string();
-      j["address_decoded"] = {{"server", a.server.to_string()},
-                              {"flags", fmt::format("0x{:04x}", a.flags)},
-                              {"cone", a.cone()},
-                              {"port", a.mapped.port},
-                              {"mapped", a.mapped.address.to_string()},
-                              {"random_bits", fmt::format("0x{:04x}", a.random_bits())}};
-      j["mapping"] = s.mapping.to_string();
-      if (s.secondary_mapping) j["secondary_mapping"] = s.secondary_mapping->to_string();
-    }
-    j["nat_type"] = core::to_string(s.nat);
-    j["port_preserving"] = s.port_preserving;
-    j["symmetric"] = s.symmetric;
-    j["interface"] = tun_->name();
-    j["mtu"] = iface_.mtu();
-    j["service_port"] = sock_->local_endpoint().to_string();
-    j["peers"] = {{"count", t.size()},
-                  {"trusted", t.trusted_count()},
-                  {"untrusted", t.untrusted_count()},
-                  {"capacity", t.capacity()},
-                  {"queued_bytes", t.queued_bytes_total()}};
-    j["counters"] = {
-        {"datagrams", c.datagrams},
-        {"tun_packets", c.tun_packets},
-        {"rs_sent", c.rs_sent},
-        {"ra_accepted", c.ra_accepted},
-        {"qualifications", c.qualifications},
-        {"qualification_failures", c.qualification_failures},
-        {"server_losses", c.server_losses},
-        {"address_changes", c.address_changes},
-        {"delivered", c.delivered},
-        {"delivered_bytes", c.delivered_bytes},
-        {"sent", c.sent},
-        {"sent_bytes", c.sent_bytes},
-        {"queued", c.queued},
-        {"bubbles_direct", c.bubbles_direct},
-        {"bubbles_indirect", c.bubbles_indirect},
-        {"bubbles_received", c.bubbles_received},
-        {"bubble_replies", c.bubble_replies},
-        {"pings_sent", c.pings_sent},
-        {"peers_trusted", c.peers_trusted},
-        {"icmp_errors", c.icmp_errors},
-        {"icmp_errors_suppressed", c.icmp_errors_suppressed},
-        {"dropped", c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_}};
-    nlohmann::ordered_json d = nlohmann::ordered_json::object();
-    for (const auto& [name, n] : drops()) d[name] = n;
-    j["drops"] = d;
-    return j.dump(2) + "\n";
-  }
-
-  // `shipworm peers`: {"count", "listed", "truncated", "peers": [...]}, trusted peers first,
-  // each class most recently used first, at most kMaxPeersListed entries.
-  [[nodiscard]] std::string peers_json() const {
-    const auto now = os::EventLoop::now();
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    std::size_t total = 0;
-    if (engine_) {
-      const auto& t = engine_->peers();
-      total = t.size();
-      auto add = [&](const core::Peer& p) {
-        if (list.size() >= kMaxPeersListed) return true;  // stop the walk
-        nlohmann::ordered_json e;
-        e["address"] = p.address.to_string();
-        e["mapping"] = p.trusted() || p.mapping.port != 0 ? p.mapping.to_string() : "";
-        e["trusted"] = p.trusted();
-        e["valid"] = p.trusted() && p.valid(now);
-        e["state"] = p.state == core::ClientEngine::kPeerBubbling  ? "bubbling"
-                     : p.state == core::ClientEngine::kPeerPinging ? "ping-test"
-                                                                   : "idle";
-        e["last_rx_seconds"] = seconds_since(now, p.last_rx);
-        e["last_tx_seconds"] = seconds_since(now, p.last_tx);
-        e["queued_bytes"] = p.queued_bytes();
-        e["queued_packets"] = p.queued_packets();
-        list.push_back(std::move(e));
-        return false;
-      };
-      (void)t.find_if(true, add);
-      (void)t.find_if(false, add);
-    }
-    nlohmann::ordered_json j;
-    j["role"] = "client";
-    j["count"] = total;
-    j["listed"] = list.size();
-    j["truncated"] = list.size() < total;
-    j["peers"] = std::move(list);
-    return j.dump(2) + "\n";
-  }
-
-  [[nodiscard]] std::string metrics_text() const {
-    using T = MetricFamily::Type;
-    auto n = [](std::uint64_t v) { return static_cast<double>(v); };
-    std::vector<MetricFamily> f;
-    f.push_back({"shipworm",
-                 T::kInfo,
-                 "shipworm build and role",
-                 {{{{"role", "client"}, {"version", SHIPWORM_VERSION_STRING}}, 1}}});
-    const bool qualified = engine_ && engine_->state() == ClientState::kQualified;
-    f.push_back({"shipworm_qualified",
-                 T::kGauge,
-                 "1 while the client has a Teredo address",
-                 {{{}, qualified ? 1.0 : 0.0}}});
-    if (engine_) {
-      const auto& c = engine_->counters();
-      const auto& t = engine_->peers();
-      f.push_back({"shipworm_qualifications",
-                   T::kCounter,
-                   "Qualifications, by result",
-                   {{{{"result", "success"}}, n(c.qualifications)},
-                    {{{"result", "failure"}}, n(c.qualification_failures)}}});
-      f.push_back({"shipworm_server_losses",
-                   T::kCounter,
-                   "Times the server stopped answering",
-                   {{{}, n(c.server_losses)}}});
-      f.push_back({"shipworm_address_changes",
-                   T::kCounter,
-                   "Teredo address changes",
-                   {{{}, n(c.address_changes)}}});
-      f.push_back({"shipworm_router_solicitations",
-                   T::kCounter,
-                   "Router Solicitations sent",
-                   {{{}, n(c.rs_sent)}}});
-      f.push_back({"shipworm_router_advertisements",
-                   T::kCounter,
-                   "Router Advertisements accepted",
-                   {{{}, n(c.ra_accepted)}}});
-      if (server_rtt_) {
-        f.push_back({"shipworm_server_rtt_seconds",
-                     T::kGauge,
-                     "Time from the last answered Router Solicitation to its advertisement",
-                     {{{}, std::chrono::duration<double>(*server_rtt_).count()}}});
-      }
-      f.push_back({"shipworm_datagrams_received",
-                   T::kCounter,
-                   "UDP datagrams received",
-                   {{{}, n(c.datagrams)}}});
-      f.push_back({"shipworm_packets",
-                   T::kCounter,
-                   "IPv6 data packets, by direction",
-                   {{{{"direction", "to_peers"}}, n(c.sent)},
-                    {{{"direction", "from_peers"}}, n(c.delivered)}}});
-      f.push_back({"shipworm_bytes",
-                   T::kCounter,
-                   "IPv6 data bytes, by direction",
-                   {{{{"direction", "to_peers"}}, n(c.sent_bytes)},
-                    {{{"direction", "from_peers"}}, n(c.delivered_bytes)}}});
-      f.push_back({"shipworm_bubbles",
-                   T::kCounter,
-                   "Bubbles, by kind",
-                   {{{{"kind", "direct_sent"}}, n(c.bubbles_direct)},
-                    {{{"kind", "indirect_sent"}}, n(c.bubbles_indirect)},
-                    {{{"kind", "received"}}, n(c.bubbles_received)},
-                    {{{"kind", "replied"}}, n(c.bubble_replies)}}});
-      f.push_back({"shipworm_ping_tests",
-                   T::kCounter,
-                   "Direct connectivity test echo requests sent (RFC 4380 §5.2.9)",
-                   {{{}, n(c.pings_sent)}}});
-      f.push_back({"shipworm_peers",
-                   T::kGauge,
-                   "Peer entries, by trust",
-                   {{{{"trust", "trusted"}}, n(t.trusted_count())},
-                    {{{"trust", "untrusted"}}, n(t.untrusted_count())}}});
-      f.push_back({"shipworm_peers_trusted",
-                   T::kCounter,
-                   "Peers that became trusted",
-                   {{{}, n(c.peers_trusted)}}});
-      f.push_back({"shipworm_queued_bytes",
-                   T::kGauge,
-                   "Bytes queued for peers being reached",
-                   {{{}, n(t.queued_bytes_total())}}});
-      f.push_back({"shipworm_icmp_errors",
-                   T::kCounter,
-                   "ICMPv6 destination unreachable written to the interface",
-                   {{{{"result", "sent"}}, n(c.icmp_errors)},
-                    {{{"result", "suppressed"}}, n(c.icmp_errors_suppressed)}}});
-    }
-    MetricFamily drop{
-        "shipworm_drops", T::kCounter, "Datagrams and packets dropped, by reason", {}};
-    for (const auto& [name, v] : drops()) drop.samples.push_back({{{"reason", name}}, n(v)});
-    f.push_back(std::move(drop));
-    return render_openmetrics(f);
+  // One instant's view of everything status, peers, metrics and the SIGUSR1 log report.
+  [[nodiscard]] ClientSnapshot snapshot() const {
+    return {.now = os::EventLoop::now(),
+            .started = started_,
+            .engine = engine_.get(),
+            .interface = tun_ ? tun_->name() : config_.interface_name,
+            .mtu = iface_.mtu(),
+            .service_port = sock_ ? sock_->local_endpoint() : Endpoint{},
+            .last_transition = last_transition_,
+            .server_rtt = server_rtt_.rtt(),
+            .io = io_};
   }
 
   // Resolves the servers (blocking: nothing else to do yet) and starts qualification.
@@ -485,40 +237,7 @@ class ClientDaemon final : public core::ActionSink {
   }
 
   void log_counters() const {
-    if (!engine_) {
-      log_.notice("no engine yet (server names unresolved)");
-      return;
-    }
-    const auto& c = engine_->counters();
-    const ClientStatus s = engine_->status();
-    log_.notice("state {}, NAT {}, address {}, server {}", core::to_string(s.state),
-                core::to_string(s.nat), s.address ? s.address->to_ipv6().to_string() : "none",
-                s.server.to_string());
-    log_.notice(
-        "datagrams {}, TUN packets {}, RS {}, RA {}, qualifications {} (failed {}), "
-        "server losses {}, address changes {}, delivered {}, sent {}, queued {}, "
-        "bubbles direct {} indirect {} received {} answered {}, pings {}, peers "
-        "trusted {}, ICMPv6 errors {} (suppressed {}), peers {}, dropped {}",
-        c.datagrams, c.tun_packets, c.rs_sent, c.ra_accepted, c.qualifications,
-        c.qualification_failures, c.server_losses, c.address_changes, c.delivered, c.sent, c.queued,
-        c.bubbles_direct, c.bubbles_indirect, c.bubbles_received, c.bubble_replies, c.pings_sent,
-        c.peers_trusted, c.icmp_errors, c.icmp_errors_suppressed, engine_->peers().size(),
-        c.total_dropped() + truncated_ + send_failures_ + tun_write_failures_);
-    for (std::size_t i = 0; i < c.malformed.size(); ++i) {
-      if (c.malformed[i] != 0) {
-        log_.notice("  dropped {}: {}", wire::to_string(static_cast<wire::DropReason>(i)),
-                    c.malformed[i]);
-      }
-    }
-    for (std::size_t i = 0; i < c.dropped.size(); ++i) {
-      if (c.dropped[i] != 0) {
-        log_.notice("  dropped {}: {}", core::to_string(static_cast<core::ClientDrop>(i)),
-                    c.dropped[i]);
-      }
-    }
-    if (truncated_ != 0) log_.notice("  dropped datagram_truncated: {}", truncated_);
-    if (send_failures_ != 0) log_.notice("  UDP send failures: {}", send_failures_);
-    if (tun_write_failures_ != 0) log_.notice("  TUN write failures: {}", tun_write_failures_);
+    for (const auto& line : client_log_lines(snapshot())) log_.notice("{}", line);
   }
 
   // At exit: withdraw the address (and tell the hook), then remove what we added.
@@ -537,11 +256,11 @@ class ClientDaemon final : public core::ActionSink {
   // --- core::ActionSink ---
   void send_udp(const Endpoint& to, wire::Bytes payload) override {
     if (tx_.full()) flush();
-    if (!tx_.push(to, payload)) ++send_failures_;
+    if (!tx_.push(to, payload)) ++io_.send_failures;
   }
 
   void write_tun(wire::Bytes packet) override {
-    if (!tun_->write(packet).ok()) ++tun_write_failures_;
+    if (!tun_->write(packet).ok()) ++io_.tun_write_failures;
   }
 
   void state_changed(const ClientStatus& s) override {
@@ -658,28 +377,14 @@ class ClientDaemon final : public core::ActionSink {
                 fmt::format("{}", fmt::join(names, ", ")));
     engine_ = std::make_unique<core::ClientEngine>(
         engine_config(config_, std::move(r.servers), sock_->local_endpoint()), random_);
-    seen_rs_ = seen_ra_ = 0;
-    rs_sent_at_.reset();
+    server_rtt_.restart();
     engine_->start(os::EventLoop::now(), *this);
     note_exchange(os::EventLoop::now());
     flush();
   }
 
-  // The RS -> RA round trip, timed from the counters after each round of engine work: an RA
-  // accepted since the last look closes the exchange the latest RS opened (RAs are checked
-  // first: qualification sends the next RS in the same call that accepts an RA).
   void note_exchange(TimePoint now) {
-    if (!engine_) return;
-    const auto& c = engine_->counters();
-    if (c.ra_accepted != seen_ra_) {
-      seen_ra_ = c.ra_accepted;
-      if (rs_sent_at_) server_rtt_ = now - *rs_sent_at_;
-      rs_sent_at_.reset();
-    }
-    if (c.rs_sent != seen_rs_) {
-      seen_rs_ = c.rs_sent;
-      rs_sent_at_ = now;
-    }
+    if (engine_) server_rtt_.note(now, engine_->counters());
   }
 
   void on_resolved() {
@@ -696,7 +401,7 @@ class ClientDaemon final : public core::ActionSink {
       for (std::size_t k = 0; k < rx_.size(); ++k) {
         const os::Datagram& d = rx_[k];
         if (d.truncated) {
-          ++truncated_;
+          ++io_.truncated;
           continue;
         }
         if (engine_) engine_->on_udp(now, d.peer, rx_.payload(k), *this);
@@ -738,8 +443,8 @@ class ClientDaemon final : public core::ActionSink {
   void flush() {
     if (tx_.empty()) return;
     const auto r = sock_->send_batch(tx_);
-    send_failures_ += r.dropped;
-    if (r.blocked) send_failures_ += tx_.size() - r.next;
+    io_.send_failures += r.dropped;
+    if (r.blocked) io_.send_failures += tx_.size() - r.next;
     tx_.clear();
   }
 
@@ -779,16 +484,11 @@ class ClientDaemon final : public core::ActionSink {
   os::DatagramBatch rx_{16, 65535};
   os::DatagramBatch tx_{16, 65535};
   os::PacketBatch tun_rx_{16, 65535};
-  std::uint64_t truncated_ = 0;
-  std::uint64_t send_failures_ = 0;
-  std::uint64_t tun_write_failures_ = 0;
+  ClientIoDrops io_;
   // status and metrics
   TimePoint started_ = os::EventLoop::now();
   std::string last_transition_ = "none";
-  std::uint64_t seen_rs_ = 0;
-  std::uint64_t seen_ra_ = 0;
-  std::optional<TimePoint> rs_sent_at_;
-  std::optional<core::Duration> server_rtt_;
+  ServerRttMeter server_rtt_;
   RoleEndpoints endpoints_;
 };
 

@@ -28,4 +28,5 @@ shipworm_unit_test(daemon_client_tests
     daemon_hook_runner_test.cpp
     daemon_server_resolver_test.cpp
     daemon_teredo_interface_test.cpp
+    daemon_client_report_test.cpp
   LIBS shipworm_roles)
