@@ -3,14 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <linux/capability.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
+#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstring>
 #include <memory>
 
@@ -21,16 +17,13 @@
 #include "daemon/role_runtime.h"
 #include "daemon/server_resolver.h"
 #include "daemon/teredo_interface.h"
-#include "os/linux/capabilities.h"
 #include "os/linux/csprng.h"
 #include "os/linux/datagram_batch.h"
 #include "os/linux/event_loop.h"
-#include "os/linux/netlink.h"
 #include "os/linux/packet_batch.h"
 #include "os/linux/sd_notify.h"
 #include "os/linux/tun_device.h"
 #include "os/linux/udp_socket.h"
-#include "os/linux/unique_fd.h"
 #include "wire/teredo_address.h"
 
 namespace shipworm::daemon {
@@ -43,7 +36,6 @@ using core::ServerPair;
 using core::TimePoint;
 using wire::Endpoint;
 using wire::Ipv4Address;
-using wire::Ipv6Address;
 
 using namespace std::chrono_literals;
 
@@ -330,6 +322,7 @@ class ClientDaemon final : public core::ActionSink {
   }
 
  private:
+  // Miredo's client-hook environment (daemon/hook_runner.h) plus the SHIPWORM_* extras.
   void run_hook(const core::AddressChange& c) {
     if (hooks_.script().empty()) return;
     const std::string state = c.new_address ? "up" : "down";

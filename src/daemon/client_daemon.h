@@ -1,16 +1,11 @@
 // `shipworm client`: the Teredo client role (RFC 4380 §5.2, RFC 5991, RFC 6081) on Linux.
-// Wires the sans-I/O core::ClientEngine to one UDP socket (the service port), a TUN device
-// configured through rtnetlink, the event loop, a hook script, signals and systemd. No
-// protocol logic lives here (design.md §1).
-//
-// The interface, as Miredo's client-hook sets it up (so a Miredo user sees the same thing):
-//   - the Teredo address as a /32: the kernel's prefix route for it is the 2001::/32 route
-//     (other Teredo clients are reached through the tunnel, directly or by bubbles);
-//   - fe80::ffff:ffff:ffff/64, the link-local address the RSs carry (RFC 4380 §5.2.1);
-//   - MTU 1280, or the one the server's RA advertises;
-//   - ::/0 dev IFACE metric 1029: a last-resort default, so native IPv6 wins (§5.5).
-// The old address goes when the mapping changes; the address and the default route go when
-// the server is lost, and everything goes at exit (the TUN device is not persistent).
+// Wires the sans-I/O core::ClientEngine to one UDP socket (the service port), a TUN device,
+// the event loop, signals and systemd. No protocol logic lives here (the layers of
+// docs/architecture.md). Its pieces, each in a file of its own:
+//   - daemon/teredo_interface.h: the interface's addresses, MTU and routes (rtnetlink);
+//   - daemon/server_resolver.h: the server names, resolved at start and after each loss;
+//   - daemon/hook_runner.h: Miredo's hook script on each address change;
+//   - daemon/client_report.h: status, peers, metrics and the SIGUSR1 log.
 #pragma once
 
 #include <optional>
