@@ -43,6 +43,7 @@
 #include "wire/bytes.h"
 #include "wire/encapsulation.h"
 #include "wire/ip_address.h"
+#include "wire/ipv6_packet.h"
 #include "wire/teredo_address.h"
 
 namespace shipworm::core {
@@ -129,8 +130,10 @@ class ClientEngine {
   void on_maintenance_step(TimePoint now, Maintenance::Step step, ActionSink& sink);
   void withdraw_address(std::string_view cause, ActionSink& sink);
   void clear_peers();
+  // peers_.find_or_create(), counting the queued packets of an entry evicted to make room.
+  PeerId find_or_create_peer(const wire::Ipv6Address& a, TimePoint now);
 
-  // reception
+  // reception (client_receive.cpp)
   void from_server(TimePoint now, const wire::TeredoPacket& p, ActionSink& sink);
   void from_peer(TimePoint now, const wire::Endpoint& source, const wire::TeredoPacket& p,
                  ActionSink& sink);
@@ -140,21 +143,24 @@ class ClientEngine {
   void trust(TimePoint now, PeerId id, const wire::Endpoint& mapping, ActionSink& sink);
   void unsolicited(TimePoint now, const wire::Ipv6View& ip, ActionSink& sink);
 
-  // transmission
+  // transmission (client_send.cpp)
+  void from_tun(TimePoint now, const wire::Ipv6View& ip, ActionSink& sink);
   void send_data(TimePoint now, PeerId id, wire::Bytes packet, ActionSink& sink);
   bool enqueue(PeerId id, wire::Bytes packet);
+  void send_bubble(const wire::Endpoint& to, const wire::Ipv6Address& dst,
+                   std::optional<std::uint32_t> nonce, ActionSink& sink);
+  void unreachable(TimePoint now, wire::Bytes invoking, ActionSink& sink);
+  std::uint32_t fresh_nonce32();
+
+  // peer timers: bubbling and the ping test (client_peer_timers.cpp)
   void start_bubbling(TimePoint now, PeerId id, ActionSink& sink);
   void start_ping(TimePoint now, PeerId id, ActionSink& sink);
   void peer_timer(TimePoint now, PeerId id, ActionSink& sink);
   bool bubble_allowed(TimePoint now, const Peer& p) const;
   void note_bubble(TimePoint now, PeerId id);
   void send_bubbles(TimePoint now, PeerId id, ActionSink& sink);
-  void send_bubble(const wire::Endpoint& to, const wire::Ipv6Address& dst,
-                   std::optional<std::uint32_t> nonce, ActionSink& sink);
   void send_ping(TimePoint now, PeerId id, ActionSink& sink);
   void give_up(TimePoint now, PeerId id, ActionSink& sink);
-  void unreachable(TimePoint now, wire::Bytes invoking, ActionSink& sink);
-  std::uint32_t fresh_nonce32();
   [[nodiscard]] bool own(const wire::Ipv6Address& a) const;
   [[nodiscard]] bool send_nonce_trailers() const;
 

@@ -1,0 +1,125 @@
+// Per-peer timers of the client: the bubble exchange of RFC 4380 §5.2.4 case 5 (§5.2.6) and
+// the direct connectivity test of case 2 (§5.2.9), both 2 s x (1 + 3), then giving up.
+#include <cassert>
+#include <optional>
+
+#include "core/client_engine.h"
+#include "wire/icmpv6.h"
+
+namespace shipworm::core {
+namespace {
+
+constexpr int kBubbleTransmissions = 1 + wire::kBubbleRetries;  // §5.2.4: repeat up to 3 times
+constexpr int kPingTransmissions = 1 + wire::kBubbleRetries;    // §5.2.4 case 2, the same
+
+}  // namespace
+
+bool ClientEngine::bubble_allowed(TimePoint now, const Peer& p) const {
+  // §5.2.6: not within 2 s of the last transmission, and at most 4 unanswered bubbles in
+  // 300 s.
+  if (now - p.last_tx < wire::kBubbleMinSpacing) return false;
+  const bool window_open = p.bubbles > 0 && now - p.bubble_window_start < wire::kBubbleWindow;
+  return !(window_open && p.bubbles >= wire::kBubblesPerWindow);
+}
+
+void ClientEngine::note_bubble(TimePoint now, PeerId id) {
+  Peer& p = peers_[id];
+  if (p.bubbles == 0 || now - p.bubble_window_start >= wire::kBubbleWindow) {
+    p.bubbles = 0;
+    p.bubble_window_start = now;
+  }
+  ++p.bubbles;
+  peers_.note_tx(id, now);  // MUST set last tx
+}
+
+void ClientEngine::start_bubbling(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  p.state = kPeerBubbling;
+  p.attempts = 0;
+  send_bubbles(now, id, sink);
+}
+
+void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  if (!bubble_allowed(now, p)) {
+    if (p.bubbles >= wire::kBubblesPerWindow && now - p.bubble_window_start < wire::kBubbleWindow) {
+      give_up(now, id, sink);
+    } else {
+      peers_.set_deadline(id, p.last_tx + wire::kBubbleMinSpacing);  // spacing: try then
+    }
+    return;
+  }
+  const auto t = wire::TeredoAddress::from_ipv6(p.address);
+  assert(t);
+  Rfc6081PeerState* x = peers_.rfc6081(id);
+  // Direct bubble to the embedded mapping: we never claim a cone NAT, so it is always sent
+  // (§5.2.4 case 5). RFC 6081 §5.2.3: it echoes the peer's nonce once we have one.
+  std::optional<std::uint32_t> echo;
+  if (x && x->nonce_received != 0) echo = x->nonce_received;
+  send_bubble(t->mapped, p.address, echo, sink);
+  ++counters_.bubbles_direct;
+  // Indirect bubble through the peer's server, with a fresh nonce (RFC 6081 §5.2.3).
+  std::optional<std::uint32_t> nonce;
+  if (x && send_nonce_trailers()) {
+    x->nonce_sent = fresh_nonce32();
+    nonce = x->nonce_sent;
+  }
+  send_bubble({t->server, wire::kTeredoPort}, p.address, nonce, sink);
+  ++counters_.bubbles_indirect;
+  note_bubble(now, id);
+  ++p.attempts;
+  peers_.set_deadline(id, now + wire::kBubbleRetry);
+}
+
+void ClientEngine::start_ping(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  p.state = kPeerPinging;
+  p.attempts = 0;
+  random_.fill(p.ping_nonce);  // 64 bits (§5.2.9 recommends at least that)
+  send_ping(now, id, sink);
+}
+
+void ClientEngine::send_ping(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  // §5.2.9: an echo request from our address to the peer, through our server, carrying the
+  // nonce as its data: 16 bytes of ICMPv6, far below the 88 bytes Miredo's server relays.
+  wire::Writer w(out_);
+  const auto ident = static_cast<std::uint16_t>((p.ping_nonce[0] << 8) | p.ping_nonce[1]);
+  wire::write_echo(w, wire::EchoParams{true, own_, p.address, config_.ping_hop_limit, ident,
+                                       static_cast<std::uint16_t>(p.attempts + 1), p.ping_nonce});
+  ++p.attempts;
+  ++counters_.pings_sent;
+  peers_.note_tx(id, now);
+  peers_.set_deadline(id, now + wire::kBubbleRetry);
+  sink.send_udp(rotation_.current().primary_endpoint(), w.written());
+}
+
+void ClientEngine::peer_timer(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  if (p.state == kPeerBubbling) {
+    if (p.attempts >= kBubbleTransmissions) {
+      give_up(now, id, sink);
+    } else {
+      send_bubbles(now, id, sink);
+    }
+  } else if (p.state == kPeerPinging) {
+    if (p.attempts >= kPingTransmissions) {
+      give_up(now, id, sink);
+    } else {
+      send_ping(now, id, sink);
+    }
+  }
+}
+
+void ClientEngine::give_up(TimePoint now, PeerId id, ActionSink& sink) {
+  Peer& p = peers_[id];
+  p.state = kPeerIdle;
+  p.attempts = 0;
+  peers_.clear_deadline(id);
+  for (wire::Bytes q = peers_.dequeue(id, queue_); !q.empty(); q = peers_.dequeue(id, queue_)) {
+    counters_.drop(ClientDrop::kPeerUnreachable);
+    unreachable(now, q, sink);
+  }
+}
+
+}  // namespace shipworm::core
