@@ -156,8 +156,7 @@ class ClientEngine {
   void start_bubbling(TimePoint now, PeerId id, ActionSink& sink);
   void start_ping(TimePoint now, PeerId id, ActionSink& sink);
   void peer_timer(TimePoint now, PeerId id, ActionSink& sink);
-  bool bubble_allowed(TimePoint now, const Peer& p) const;
-  void note_bubble(TimePoint now, PeerId id);
+  void note_bubble(TimePoint now, PeerId id);  // counts it (bubble_schedule.h) and notes tx
   void send_bubbles(TimePoint now, PeerId id, ActionSink& sink);
   void send_ping(TimePoint now, PeerId id, ActionSink& sink);
   void give_up(TimePoint now, PeerId id, ActionSink& sink);

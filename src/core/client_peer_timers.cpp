@@ -3,32 +3,20 @@
 #include <cassert>
 #include <optional>
 
+#include "core/bubble_schedule.h"
 #include "core/client_engine.h"
 #include "wire/icmpv6.h"
 
 namespace shipworm::core {
 namespace {
 
-constexpr int kBubbleTransmissions = 1 + wire::kBubbleRetries;  // §5.2.4: repeat up to 3 times
-constexpr int kPingTransmissions = 1 + wire::kBubbleRetries;    // §5.2.4 case 2, the same
+// §5.2.4 case 2: the ping test is repeated like bubbles (bubble_schedule::kTransmissions).
+constexpr int kPingTransmissions = 1 + wire::kBubbleRetries;
 
 }  // namespace
 
-bool ClientEngine::bubble_allowed(TimePoint now, const Peer& p) const {
-  // §5.2.6: not within 2 s of the last transmission, and at most 4 unanswered bubbles in
-  // 300 s.
-  if (now - p.last_tx < wire::kBubbleMinSpacing) return false;
-  const bool window_open = p.bubbles > 0 && now - p.bubble_window_start < wire::kBubbleWindow;
-  return !(window_open && p.bubbles >= wire::kBubblesPerWindow);
-}
-
 void ClientEngine::note_bubble(TimePoint now, PeerId id) {
-  Peer& p = peers_[id];
-  if (p.bubbles == 0 || now - p.bubble_window_start >= wire::kBubbleWindow) {
-    p.bubbles = 0;
-    p.bubble_window_start = now;
-  }
-  ++p.bubbles;
+  bubble_schedule::count_bubble(peers_[id], now);
   peers_.note_tx(id, now);  // MUST set last tx
 }
 
@@ -41,11 +29,11 @@ void ClientEngine::start_bubbling(TimePoint now, PeerId id, ActionSink& sink) {
 
 void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
-  if (!bubble_allowed(now, p)) {
-    if (p.bubbles >= wire::kBubblesPerWindow && now - p.bubble_window_start < wire::kBubbleWindow) {
+  if (!bubble_schedule::may_send(p, now)) {
+    if (bubble_schedule::budget_spent(p, now)) {
       give_up(now, id, sink);
     } else {
-      peers_.set_deadline(id, p.last_tx + wire::kBubbleMinSpacing);  // spacing: try then
+      peers_.set_deadline(id, bubble_schedule::next_allowed(p));  // spacing: try then
     }
     return;
   }
@@ -68,7 +56,7 @@ void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
   ++counters_.bubbles_indirect;
   note_bubble(now, id);
   ++p.attempts;
-  peers_.set_deadline(id, now + wire::kBubbleRetry);
+  peers_.set_deadline(id, bubble_schedule::retry_at(now));
 }
 
 void ClientEngine::start_ping(TimePoint now, PeerId id, ActionSink& sink) {
@@ -97,7 +85,7 @@ void ClientEngine::send_ping(TimePoint now, PeerId id, ActionSink& sink) {
 void ClientEngine::peer_timer(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
   if (p.state == kPeerBubbling) {
-    if (p.attempts >= kBubbleTransmissions) {
+    if (bubble_schedule::exchange_over(p.attempts)) {
       give_up(now, id, sink);
     } else {
       send_bubbles(now, id, sink);

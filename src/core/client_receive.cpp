@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/bubble_schedule.h"
 #include "core/client_engine.h"
 #include "wire/bubble.h"
 #include "wire/icmpv6.h"
@@ -92,7 +93,7 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
     x->symmetric_peer = origin != src->mapped;
   }
   Peer& peer = peers_[id];
-  if (!bubble_allowed(now, peer)) {
+  if (!bubble_schedule::may_send(peer, now)) {
     counters_.drop(ClientDrop::kBubbleReplyRateLimited);
     return;
   }
@@ -227,7 +228,7 @@ void ClientEngine::trust(TimePoint now, PeerId id, const wire::Endpoint& mapping
     ++counters_.peers_trusted;
   }
   peers_.note_rx(id, now);
-  p.bubbles = 0;  // §5.2.6: the count is of bubbles without a direct reply
+  bubble_schedule::direct_reply(p);  // §5.2.6
   p.attempts = 0;
   p.state = kPeerIdle;
   peers_.clear_deadline(id);

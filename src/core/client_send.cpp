@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/bubble_schedule.h"
 #include "core/client_engine.h"
 #include "wire/bubble.h"
 #include "wire/icmpv6.h"
@@ -73,7 +74,7 @@ void ClientEngine::from_tun(TimePoint now, const wire::Ipv6View& ip, ActionSink&
 
   id = find_or_create_peer(ip.dst, now);
   Peer& peer = peers_[id];
-  if (peer.state == kPeerIdle && teredo && !bubble_allowed(now, peer) &&
+  if (peer.state == kPeerIdle && teredo && !bubble_schedule::may_send(peer, now) &&
       peer.bubbles >= wire::kBubblesPerWindow) {
     // §5.2.6: 4 bubbles went unanswered in the last 300 s; do not queue for nothing.
     counters_.drop(ClientDrop::kPeerUnreachable);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/bubble_schedule.h"
 #include "wire/bubble.h"
 #include "wire/encapsulation.h"
 #include "wire/icmpv6_errors.h"
@@ -112,14 +113,6 @@ bool RelayEngine::is_served(const Ipv6Address& a) const {
                      [&](const Ipv6Prefix& p) { return p.contains(a); });
 }
 
-bool RelayEngine::bubble_allowed(const Peer& p, TimePoint now) const {
-  // RFC 4380 §5.2.6: not within 2 s of the last transmission, and no more than 4 bubbles
-  // in 300 s without a direct reply.
-  if (now - p.last_tx < wire::kBubbleMinSpacing) return false;
-  const bool window_open = now - p.bubble_window_start >= wire::kBubbleWindow;
-  return window_open || p.bubbles < wire::kBubblesPerWindow;
-}
-
 void RelayEngine::note_created(const PeerTable::Insert& ins) {
   if (ins.created) ++counters_.peers_created;
   if (ins.evicted) {
@@ -225,7 +218,7 @@ void RelayEngine::trust(TimePoint now, PeerId id, const Endpoint& from, ActionSi
   p.mapping = from;
   p.state = kIdle;
   p.attempts = 0;
-  p.bubbles = 0;  // a direct reply ends the bubble window (§5.2.6)
+  bubble_schedule::direct_reply(p);  // §5.2.6
   table_.note_rx(id, now);
   // §5.4.1: queued packets are sent when the entry becomes trusted, oldest first.
   for (Bytes q; !(q = table_.dequeue(id, queue_buf_)).empty();) {
@@ -243,12 +236,8 @@ void RelayEngine::answer_bubble(TimePoint now, PeerId id, const Ipv6View& ip, co
   if (!is_served(ip.dst) || !is_global_scope(ip.dst) || ip.dst.is_multicast()) return;
   if (id != kNoPeer) {
     Peer& p = table_[id];
-    if (!bubble_allowed(p, now)) return;
-    if (p.bubbles == 0 || now - p.bubble_window_start >= wire::kBubbleWindow) {
-      p.bubble_window_start = now;
-      p.bubbles = 0;
-    }
-    ++p.bubbles;
+    if (!bubble_schedule::may_send(p, now)) return;
+    bubble_schedule::count_bubble(p, now);
     table_.note_tx(id, now);
   } else if (!bubble_reply_limiter_.allow(PeerTable::hash(ip.src, 0), now)) {
     return;  // an unknown source: answered statelessly, at a limited rate
@@ -406,9 +395,9 @@ void RelayEngine::send_to_client(TimePoint now, const Ipv6View& ip, const wire::
 
 void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source, ActionSink& out) {
   Peer& p = table_[id];
-  if (!bubble_allowed(p, now)) {
-    if (now - p.last_tx < wire::kBubbleMinSpacing) {
-      table_.set_deadline(id, p.last_tx + wire::kBubbleMinSpacing);
+  if (!bubble_schedule::may_send(p, now)) {
+    if (bubble_schedule::too_soon(p, now)) {
+      table_.set_deadline(id, bubble_schedule::next_allowed(p));
     } else {
       fail(now, id, out);  // 4 bubbles in this window already (§5.2.6)
     }
@@ -449,14 +438,10 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
     out.send_udp(p.mapping, plain);  // opens our NAT for the client's answer
     ++counters_.bubbles_sent_direct;
   }
-  if (p.bubbles == 0 || now - p.bubble_window_start >= wire::kBubbleWindow) {
-    p.bubble_window_start = now;
-    p.bubbles = 0;
-  }
-  ++p.bubbles;
+  bubble_schedule::count_bubble(p, now);
   ++p.attempts;
   table_.note_tx(id, now);
-  table_.set_deadline(id, now + wire::kBubbleRetry);
+  table_.set_deadline(id, bubble_schedule::retry_at(now));
 }
 
 void RelayEngine::fail(TimePoint now, PeerId id, ActionSink& out) {
@@ -511,7 +496,7 @@ void RelayEngine::on_timer(TimePoint now, ActionSink& out) {
   for (PeerId id; (id = table_.pop_due(now)) != kNoPeer;) {
     Peer& p = table_[id];
     if (p.state == kPending) {
-      if (p.attempts >= 1 + wire::kBubbleRetries) {
+      if (bubble_schedule::exchange_over(p.attempts)) {
         fail(now, id, out);
       } else {
         try_bubble(now, id, nullptr, out);

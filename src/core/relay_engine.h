@@ -219,7 +219,6 @@ class RelayEngine {
   void try_bubble(TimePoint now, PeerId id, const wire::Ipv6Address* source, ActionSink& out);
   void fail(TimePoint now, PeerId id, ActionSink& out);
   void note_created(const PeerTable::Insert& ins);
-  bool bubble_allowed(const Peer& p, TimePoint now) const;
   // ICMPv6 errors, rate-limited. to_udp: send to that client endpoint instead of the tun.
   void send_icmp_error(TimePoint now, const wire::Ipv6View& invoking, std::uint8_t type,
                        std::uint8_t code, const wire::Endpoint* to_udp, ActionSink& out);

@@ -1,5 +1,6 @@
 shipworm_unit_test(core_tests
   SOURCES
+    core_bubble_schedule_test.cpp
     core_rate_limiter_test.cpp
     core_server_engine_test.cpp
     core_qualification_test.cpp
