@@ -92,10 +92,12 @@ struct ClientEngineConfig {
 
 class ClientEngine {
  public:
-  // Peer sub-states kept in Peer::state.
-  static constexpr std::uint8_t kPeerIdle = 0;
-  static constexpr std::uint8_t kPeerBubbling = 1;  // case 5: waiting for a direct packet
-  static constexpr std::uint8_t kPeerPinging = 2;   // case 2: waiting for the echo reply
+  // A peer's sub-state (Peer::state<PeerState>()).
+  enum class PeerState : std::uint8_t {
+    kIdle,      // no test running
+    kBubbling,  // case 5: waiting for a direct packet
+    kPinging,   // case 2: waiting for the echo reply
+  };
 
   ClientEngine(ClientEngineConfig config, RandomSource& random);
 

@@ -22,7 +22,7 @@ void ClientEngine::note_bubble(TimePoint now, PeerId id) {
 
 void ClientEngine::start_bubbling(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
-  p.state = kPeerBubbling;
+  p.set_state(PeerState::kBubbling);
   p.attempts = 0;
   send_bubbles(now, id, sink);
 }
@@ -61,7 +61,7 @@ void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
 
 void ClientEngine::start_ping(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
-  p.state = kPeerPinging;
+  p.set_state(PeerState::kPinging);
   p.attempts = 0;
   random_.fill(p.ping_nonce);  // 64 bits (§5.2.9 recommends at least that)
   send_ping(now, id, sink);
@@ -84,13 +84,13 @@ void ClientEngine::send_ping(TimePoint now, PeerId id, ActionSink& sink) {
 
 void ClientEngine::peer_timer(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
-  if (p.state == kPeerBubbling) {
+  if (p.state<PeerState>() == PeerState::kBubbling) {
     if (bubble_schedule::exchange_over(p.attempts)) {
       give_up(now, id, sink);
     } else {
       send_bubbles(now, id, sink);
     }
-  } else if (p.state == kPeerPinging) {
+  } else if (p.state<PeerState>() == PeerState::kPinging) {
     if (p.attempts >= kPingTransmissions) {
       give_up(now, id, sink);
     } else {
@@ -101,7 +101,7 @@ void ClientEngine::peer_timer(TimePoint now, PeerId id, ActionSink& sink) {
 
 void ClientEngine::give_up(TimePoint now, PeerId id, ActionSink& sink) {
   Peer& p = peers_[id];
-  p.state = kPeerIdle;
+  p.set_state(PeerState::kIdle);
   p.attempts = 0;
   peers_.clear_deadline(id);
   for (wire::Bytes q = peers_.dequeue(id, queue_); !q.empty(); q = peers_.dequeue(id, queue_)) {

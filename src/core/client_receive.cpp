@@ -131,7 +131,7 @@ void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
 
   // Case 2: the echo reply of our ping test, with our nonce (§5.2.9). Checked before case 1
   // so that a re-test of a stale trusted peer does not hand our probe to the host.
-  if (id != kNoPeer && peers_[id].state == kPeerPinging &&
+  if (id != kNoPeer && peers_[id].state<PeerState>() == PeerState::kPinging &&
       ip.next_header == wire::kNextHeaderIcmpv6) {
     const auto icmp = wire::parse_icmpv6(ip);
     if (icmp && icmp->type == wire::kIcmpEchoReply) {
@@ -152,7 +152,7 @@ void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
   // Case 1: a trusted entry, and the packet comes from its mapping.
   if (id != kNoPeer && peers_[id].trusted() && peers_[id].mapping == source) {
     peers_.note_rx(id, now);
-    if (peers_[id].queued_packets() > 0 || peers_[id].state != kPeerIdle) {
+    if (peers_[id].queued_packets() > 0 || peers_[id].state<PeerState>() != PeerState::kIdle) {
       trust(now, id, source, sink);  // a direct packet ends bubbling and flushes the queue
     }
     if (bubble) {
@@ -206,7 +206,7 @@ void ClientEngine::link_local_bubble(TimePoint now, const wire::Endpoint& source
   // A Miredo peer answering our bubbles: its UDP source is the embedded mapping of the peer
   // we are bubbling, which is the evidence case 3 accepts.
   const PeerId id = peers_.find_if(false, [&](const Peer& p) {
-    if (p.state != kPeerBubbling) return false;
+    if (p.state<PeerState>() != PeerState::kBubbling) return false;
     const auto t = wire::TeredoAddress::from_ipv6(p.address);
     return t && t->mapped == source;
   });
@@ -230,7 +230,7 @@ void ClientEngine::trust(TimePoint now, PeerId id, const wire::Endpoint& mapping
   peers_.note_rx(id, now);
   bubble_schedule::direct_reply(p);  // §5.2.6
   p.attempts = 0;
-  p.state = kPeerIdle;
+  p.set_state(PeerState::kIdle);
   peers_.clear_deadline(id);
   // §5.2.3: dequeue towards the new mapping (MUST).
   for (wire::Bytes q = peers_.dequeue(id, queue_); !q.empty(); q = peers_.dequeue(id, queue_)) {
@@ -242,7 +242,7 @@ void ClientEngine::unsolicited(TimePoint now, const wire::Ipv6View& ip, ActionSi
   counters_.drop(ClientDrop::kUnsolicited);
   if (config_.unsolicited != UnsolicitedPolicy::kPingTest) return;
   const PeerId existing = peers_.find(ip.src);
-  if (existing != kNoPeer && peers_[existing].state == kPeerPinging) return;
+  if (existing != kNoPeer && peers_[existing].state<PeerState>() == PeerState::kPinging) return;
   if (!unsolicited_limiter_.allow(0, now)) {
     counters_.drop(ClientDrop::kUnsolicitedRateLimited);
     return;

@@ -74,15 +74,16 @@ void ClientEngine::from_tun(TimePoint now, const wire::Ipv6View& ip, ActionSink&
 
   id = find_or_create_peer(ip.dst, now);
   Peer& peer = peers_[id];
-  if (peer.state == kPeerIdle && teredo && !bubble_schedule::may_send(peer, now) &&
-      peer.bubbles >= wire::kBubblesPerWindow) {
+  if (peer.state<PeerState>() == PeerState::kIdle && teredo &&
+      !bubble_schedule::may_send(peer, now) && peer.bubbles >= wire::kBubblesPerWindow) {
     // §5.2.6: 4 bubbles went unanswered in the last 300 s; do not queue for nothing.
     counters_.drop(ClientDrop::kPeerUnreachable);
     unreachable(now, whole, sink);
     return;
   }
   if (!enqueue(id, whole)) return;
-  if (peer.state != kPeerIdle) return;  // a test is already running; the queue waits
+  if (peer.state<PeerState>() != PeerState::kIdle)
+    return;  // a test is already running; the queue waits
   if (teredo) {
     start_bubbling(now, id, sink);  // case 5
   } else {

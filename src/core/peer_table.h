@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "core/time.h"
@@ -90,7 +91,6 @@ struct Peer {
   std::array<std::uint8_t, wire::kNonceSize> ping_nonce{};  // §5.2.9 direct connectivity test
   std::uint8_t bubbles = 0;   // bubbles sent since the last direct reply, in the window
   std::uint8_t attempts = 0;  // engine-defined retry counter (bubble or ping repetitions)
-  std::uint8_t state = 0;     // engine-defined sub-state (e.g. pending / failed)
   bool local = false;         // reached through local discovery (§5.2.8)
 
   // Trusted status (§5.2, §2.11): read here, change through PeerTable::set_trusted().
@@ -99,9 +99,22 @@ struct Peer {
   [[nodiscard]] bool valid(TimePoint now) const { return now - last_rx < wire::kPeerValidity; }
   [[nodiscard]] std::uint32_t queued_bytes() const { return q_bytes_; }
   [[nodiscard]] std::uint16_t queued_packets() const { return q_packets_; }
+  // The engine's sub-state of this peer: a one-byte enum class the engine defines
+  // (ClientEngine::PeerState, RelayEngine::PeerState), its first enumerator on creation.
+  template <class State>
+  [[nodiscard]] State state() const {
+    static_assert(std::is_enum_v<State> && sizeof(State) == sizeof(state_));
+    return static_cast<State>(state_);
+  }
+  template <class State>
+  void set_state(State s) {
+    static_assert(std::is_enum_v<State> && sizeof(State) == sizeof(state_));
+    state_ = static_cast<std::uint8_t>(s);
+  }
 
  private:
   friend class PeerTable;
+  std::uint8_t state_ = 0;  // see state()
   bool trusted_ = false;
   bool in_use_ = false;
   std::uint16_t q_packets_ = 0;

@@ -201,7 +201,7 @@ Qualification::Step Qualification::finish(const wire::Endpoint& secondary_mappin
   nat_ = r.nat;
   if (r.symmetric) {
     const std::string what = "symmetric NAT: " + describe_pair(primary_mapping_, secondary_mapping);
-    if (config_.symmetric_policy == SymmetricNatPolicy::kStop) {
+    if (config_.symmetric_policy == SymmetricNatResponse::kStop) {
       return fail(NatType::kSymmetric, what + "; Teredo unusable (RFC 4380 §5.2.1)");
     }
     r.summary = what + "; keeping the primary mapping (RFC 6081 §5.2)";

@@ -7,7 +7,7 @@
 //     Primary --no RA after N--> Failed (NAT type "blocked": UDP blocked or server down)
 //     Secondary --valid RA--> Done (same mapping: cone-or-restricted / none; different: symmetric)
 //     Secondary --no RA after N--> Failed (unless the secondary is optional)
-//     symmetric + SymmetricNatPolicy::kStop --> Failed (RFC 4380: Teredo is unusable)
+//     symmetric + SymmetricNatResponse::kStop --> Failed (RFC 4380: Teredo is unusable)
 //
 // The cone phase (C = 1) of RFC 4380 is not run: RFC 5991 §3.2 says clients SHOULD skip it,
 // and our addresses always carry C = 0.
@@ -35,7 +35,8 @@ struct ClientCredentials {
   std::vector<std::uint8_t> secret;
 };
 
-enum class SymmetricNatPolicy : std::uint8_t {
+// What qualification does behind a symmetric NAT (the daemon's SymmetricNat directive).
+enum class SymmetricNatResponse : std::uint8_t {
   kKeepPrimaryMapping,  // RFC 6081 §3.1/§5.2: keep the address from the primary mapping
   kStop,                // RFC 4380 §5.2.1: symmetric NAT -> Teredo is unusable
 };
@@ -43,7 +44,7 @@ enum class SymmetricNatPolicy : std::uint8_t {
 struct QualificationConfig {
   std::uint16_t local_port = 0;                    // service port: Port-Preserving flag
   std::optional<wire::Ipv4Address> local_address;  // bound address: NatType::kNone
-  SymmetricNatPolicy symmetric_policy = SymmetricNatPolicy::kKeepPrimaryMapping;
+  SymmetricNatResponse symmetric_policy = SymmetricNatResponse::kKeepPrimaryMapping;
   // RFC 4380 §5.2.1 step 7: no answer from the secondary address means the service is
   // unusable. With this set, such a client qualifies anyway with NatType::kUnknown.
   bool secondary_optional = false;

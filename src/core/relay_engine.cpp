@@ -175,7 +175,7 @@ void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload, std
   if (id != kNoPeer) {
     // An entry exists: trusted from now on (its mapping the datagram's source), last
     // interaction now, queue flushed.
-    reply_to_ours = table_[id].state == kPending;
+    reply_to_ours = table_[id].state<PeerState>() == PeerState::kPending;
     trust(now, id, from, out);
   } else if (!bubble) {
     switch (config_.unknown_peers) {
@@ -216,7 +216,7 @@ void RelayEngine::trust(TimePoint now, PeerId id, const Endpoint& from, ActionSi
   table_.set_trusted(id, true, now);
   table_.clear_deadline(id);
   p.mapping = from;
-  p.state = kIdle;
+  p.set_state(PeerState::kIdle);
   p.attempts = 0;
   bubble_schedule::direct_reply(p);  // §5.2.6
   table_.note_rx(id, now);
@@ -334,7 +334,7 @@ void RelayEngine::send_to_client(TimePoint now, const Ipv6View& ip, const wire::
   PeerId id = table_.find(ip.dst);
   if (id != kNoPeer) {
     Peer& p = table_[id];
-    if (p.state == kFailed) {
+    if (p.state<PeerState>() == PeerState::kFailed) {
       // The bubble exchange failed recently: answer at once rather than bubble again.
       send_icmp_error(now, ip, wire::kIcmpDestinationUnreachable, wire::kUnreachableAddress,
                       nullptr, out);
@@ -374,8 +374,8 @@ void RelayEngine::send_to_client(TimePoint now, const Ipv6View& ip, const wire::
   Peer& p = table_[id];
   if (p.trusted()) table_.set_trusted(id, false, now);
   p.mapping = dst.mapped;
-  if (p.state != kPending) {
-    p.state = kPending;
+  if (p.state<PeerState>() != PeerState::kPending) {
+    p.set_state(PeerState::kPending);
     p.attempts = 0;
   }
   switch (table_.enqueue(id, packet)) {
@@ -463,7 +463,7 @@ void RelayEngine::fail(TimePoint now, PeerId id, ActionSink& out) {
     ++counters_.peers_expired;
     return;
   }
-  p.state = kFailed;
+  p.set_state(PeerState::kFailed);
   table_.set_deadline(id, until);
 }
 
@@ -495,13 +495,13 @@ void RelayEngine::send_icmp_error(TimePoint now, const Ipv6View& invoking, std::
 void RelayEngine::on_timer(TimePoint now, ActionSink& out) {
   for (PeerId id; (id = table_.pop_due(now)) != kNoPeer;) {
     Peer& p = table_[id];
-    if (p.state == kPending) {
+    if (p.state<PeerState>() == PeerState::kPending) {
       if (bubble_schedule::exchange_over(p.attempts)) {
         fail(now, id, out);
       } else {
         try_bubble(now, id, nullptr, out);
       }
-    } else if (p.state == kFailed) {
+    } else if (p.state<PeerState>() == PeerState::kFailed) {
       table_.remove(id);  // hold-down over
       ++counters_.peers_expired;
     }

@@ -195,8 +195,12 @@ class RelayEngine {
   [[nodiscard]] const PeerTable& peers() const { return table_; }
   [[nodiscard]] const RelayEngineConfig& config() const { return config_; }
 
-  // Relay sub-states kept in Peer::state.
-  enum PeerState : std::uint8_t { kIdle = 0, kPending = 1, kFailed = 2 };
+  // A peer's sub-state (Peer::state<PeerState>()).
+  enum class PeerState : std::uint8_t {
+    kIdle,     // no bubble exchange running
+    kPending,  // bubbling; packets queued until the client answers (§5.4.1 case 3)
+    kFailed,   // the exchange failed: hold-down, packets answered "unreachable"
+  };
 
  private:
   void drop(RelayDrop d) { ++counters_.dropped[static_cast<std::size_t>(d)]; }

@@ -60,8 +60,8 @@ core::ClientEngineConfig engine_config(const ClientConfig& c, std::vector<Server
   e.qualification.local_port = local.port;
   if (c.bind_address) e.qualification.local_address = *c.bind_address;
   e.qualification.symmetric_policy = c.symmetric_nat == SymmetricNatPolicy::stop
-                                         ? core::SymmetricNatPolicy::kStop
-                                         : core::SymmetricNatPolicy::kKeepPrimaryMapping;
+                                         ? core::SymmetricNatResponse::kStop
+                                         : core::SymmetricNatResponse::kKeepPrimaryMapping;
   e.maintenance.refresh_interval = c.refresh_interval;
   switch (c.nonce_trailers) {
     case NonceTrailerSetting::always:

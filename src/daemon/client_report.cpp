@@ -128,10 +128,12 @@ std::string client_status_json(const ClientSnapshot& snap) {
 std::string client_peers_json(const ClientSnapshot& snap) {
   const core::PeerTable* table = snap.engine != nullptr ? &snap.engine->peers() : nullptr;
   return peers_document("client", table, snap.now, kMaxPeersListed, [](const core::Peer& p) {
+    using PeerState = core::ClientEngine::PeerState;
+    const auto state = p.state<PeerState>();
     return PeerDescription{
-        .state = p.state == core::ClientEngine::kPeerBubbling  ? "bubbling"
-                 : p.state == core::ClientEngine::kPeerPinging ? "ping-test"
-                                                               : "idle",
+        .state = state == PeerState::kBubbling  ? "bubbling"
+                 : state == PeerState::kPinging ? "ping-test"
+                                                : "idle",
         // Before its first bubble a peer's mapping is not known yet (RFC 4380 §5.2.4).
         .mapping_known = p.trusted() || p.mapping.port != 0};
   });

@@ -91,9 +91,11 @@ std::string relay_status_json(const RelaySnapshot& s) {
 
 std::string relay_peers_json(const RelaySnapshot& s, std::size_t max_listed) {
   return peers_document(s.role, s.peers, s.now, max_listed, [](const core::Peer& p) {
-    return PeerDescription{p.state == core::RelayEngine::kPending  ? "bubbling"
-                           : p.state == core::RelayEngine::kFailed ? "unreachable"
-                                                                   : "idle"};
+    using PeerState = core::RelayEngine::PeerState;
+    const auto state = p.state<PeerState>();
+    return PeerDescription{state == PeerState::kPending  ? "bubbling"
+                           : state == PeerState::kFailed ? "unreachable"
+                                                         : "idle"};
   });
 }
 

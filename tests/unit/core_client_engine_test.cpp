@@ -251,7 +251,7 @@ TEST_F(ClientEngineTest, Rfc5991_3_2_SymmetricNatKeepsThePrimaryMapping) {
 
 TEST_F(ClientEngineTest, Rfc4380_5_2_1_SymmetricNatStopPolicyGoesOffline) {
   auto c = config();
-  c.qualification.symmetric_policy = SymmetricNatPolicy::kStop;
+  c.qualification.symmetric_policy = SymmetricNatResponse::kStop;
   make(c);
   e_->start(t0, sink_);
   answer_rs(kMapping);

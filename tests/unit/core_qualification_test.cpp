@@ -171,7 +171,7 @@ TEST_F(QualificationTest, Rfc6081_5_3_3_DifferentSecondaryAddressIsSymmetricToo)
 
 TEST_F(QualificationTest, Rfc4380_5_2_1_SymmetricNatStopsWhenConfigured) {
   auto c = config();
-  c.symmetric_policy = SymmetricNatPolicy::kStop;
+  c.symmetric_policy = SymmetricNatResponse::kStop;
   make(c);
   start();
   answer(kMapping, t0 + 10ms);
