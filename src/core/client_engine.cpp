@@ -161,22 +161,18 @@ void ClientEngine::on_maintenance_step(TimePoint now, Maintenance::Step step, Ac
   }
 }
 
-std::optional<TimePoint> ClientEngine::next_deadline() const {
+TimePoint ClientEngine::next_deadline() const {
   switch (state_) {
     case ClientState::kInitial:
-      return std::nullopt;
+      return kNoDeadline;
     case ClientState::kStarting:
       return qualification_.deadline();
     case ClientState::kOffline:
-      return retry_at_;
-    case ClientState::kQualified: {
-      std::optional<TimePoint> d = maintenance_.deadline();
-      const TimePoint p = peers_.next_deadline();
-      if (p != TimePoint::max() && (!d || p < *d)) d = p;
-      return d;
-    }
+      return retry_at_.value_or(kNoDeadline);
+    case ClientState::kQualified:
+      return std::min(maintenance_.deadline(), peers_.next_deadline());
   }
-  return std::nullopt;
+  return kNoDeadline;
 }
 
 void ClientEngine::on_timer(TimePoint now, ActionSink& sink) {

@@ -109,8 +109,8 @@ class ClientEngine {
   void on_tun(TimePoint now, wire::Bytes ipv6_packet, ActionSink& sink);
   // Runs every timer that is due at `now`.
   void on_timer(TimePoint now, ActionSink& sink);
-  // When on_timer() must next be called; nullopt when nothing is scheduled.
-  [[nodiscard]] std::optional<TimePoint> next_deadline() const;
+  // When on_timer() must next be called; kNoDeadline when nothing is scheduled.
+  [[nodiscard]] TimePoint next_deadline() const;
 
   // --- state ---
   [[nodiscard]] ClientState state() const { return state_; }

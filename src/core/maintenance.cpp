@@ -39,8 +39,8 @@ void Maintenance::draw_interval() {
   interval_ = std::chrono::duration_cast<Duration>(config_.refresh_interval * f);
 }
 
-std::optional<TimePoint> Maintenance::deadline() const {
-  if (!running_) return std::nullopt;
+TimePoint Maintenance::deadline() const {
+  if (!running_) return kNoDeadline;
   return attempts_ > 0 ? retry_at_ : last_rx_ + interval_;
 }
 

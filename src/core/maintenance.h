@@ -54,7 +54,7 @@ class Maintenance {
 
   [[nodiscard]] bool running() const { return running_; }
   [[nodiscard]] bool soliciting() const { return attempts_ > 0; }
-  [[nodiscard]] std::optional<TimePoint> deadline() const;
+  [[nodiscard]] TimePoint deadline() const;  // kNoDeadline when not running
   [[nodiscard]] const wire::TeredoAddress& address() const { return address_; }
   [[nodiscard]] const wire::Endpoint& mapping() const { return address_.mapped; }
   [[nodiscard]] std::uint32_t mtu() const { return mtu_; }

@@ -249,12 +249,12 @@ void PeerTable::heap_remove(PeerId id) {
     heap_up(pos);
   }
   p.heap_pos_ = kNoPeer;
-  p.deadline = TimePoint::max();
+  p.deadline = kNoDeadline;
 }
 
 void PeerTable::set_deadline(PeerId id, TimePoint when) {
   Peer& p = entries_[id];
-  if (when == TimePoint::max()) {
+  if (when == kNoDeadline) {
     heap_remove(id);
     return;
   }
@@ -270,7 +270,7 @@ void PeerTable::set_deadline(PeerId id, TimePoint when) {
 void PeerTable::clear_deadline(PeerId id) { heap_remove(id); }
 
 TimePoint PeerTable::next_deadline() const {
-  return heap_size_ == 0 ? TimePoint::max() : entries_[heap_[0]].deadline;
+  return heap_size_ == 0 ? kNoDeadline : entries_[heap_[0]].deadline;
 }
 
 PeerId PeerTable::pop_due(TimePoint now) {

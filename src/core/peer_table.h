@@ -84,10 +84,10 @@ struct Peer {
   wire::Endpoint local_mapping;  // local discovery (§5.2.8); port 0 = none
   TimePoint last_rx{};           // last reception from this peer (§5.2.4 validity: < 30 s)
   TimePoint last_tx{};           // last transmission to this peer (§5.2.6: bubble spacing)
-  TimePoint bubble_window_start{};        // first bubble counted in `bubbles` (§5.2.6)
-  TimePoint local_seen{};                 // last discovery bubble (§5.2.4 case 3: within 600 s)
-  TimePoint deadline = TimePoint::max();  // engine timer; use PeerTable::set_deadline()
-  TimePoint last_used{};                  // LRU recency; use PeerTable::touch()
+  TimePoint bubble_window_start{};   // first bubble counted in `bubbles` (§5.2.6)
+  TimePoint local_seen{};            // last discovery bubble (§5.2.4 case 3: within 600 s)
+  TimePoint deadline = kNoDeadline;  // engine timer; use PeerTable::set_deadline()
+  TimePoint last_used{};             // LRU recency; use PeerTable::touch()
   std::array<std::uint8_t, wire::kNonceSize> ping_nonce{};  // §5.2.9 direct connectivity test
   std::uint8_t bubbles = 0;   // bubbles sent since the last direct reply, in the window
   std::uint8_t attempts = 0;  // engine-defined retry counter (bubble or ping repetitions)
@@ -189,7 +189,7 @@ class PeerTable {
   // --- timers (one per entry) ---
   void set_deadline(PeerId id, TimePoint when);
   void clear_deadline(PeerId id);
-  // The earliest deadline, or TimePoint::max().
+  // The earliest deadline, or kNoDeadline.
   [[nodiscard]] TimePoint next_deadline() const;
   // A peer whose deadline is <= now, with its deadline cleared; kNoPeer when none is due.
   PeerId pop_due(TimePoint now);

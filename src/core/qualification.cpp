@@ -138,8 +138,8 @@ void Qualification::send(TimePoint now, ActionSink& sink) {
   send_router_solicitation(target(), nonce_, config_.credentials, sink, counters_);
 }
 
-std::optional<TimePoint> Qualification::deadline() const {
-  if (!running()) return std::nullopt;
+TimePoint Qualification::deadline() const {
+  if (!running()) return kNoDeadline;
   return deadline_;
 }
 

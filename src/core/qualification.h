@@ -110,7 +110,7 @@ class Qualification {
                    ActionSink& sink);
   void cancel();
 
-  [[nodiscard]] std::optional<TimePoint> deadline() const;
+  [[nodiscard]] TimePoint deadline() const;  // kNoDeadline when not running
   [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] bool running() const {
     return phase_ == Phase::kPrimary || phase_ == Phase::kSecondary;

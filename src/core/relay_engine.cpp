@@ -390,7 +390,7 @@ void RelayEngine::send_to_client(TimePoint now, const Ipv6View& ip, const wire::
       break;
   }
   // A bubble goes out unless a retry is already scheduled.
-  if (p.deadline == TimePoint::max()) try_bubble(now, id, &ip.src, out);
+  if (p.deadline == kNoDeadline) try_bubble(now, id, &ip.src, out);
 }
 
 void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source, ActionSink& out) {
@@ -512,7 +512,7 @@ void RelayEngine::on_timer(TimePoint now, ActionSink& out) {
     for (PeerId id; (id = table_.least_recent(trusted)) != kNoPeer;) {
       Peer& p = table_[id];
       if (now - p.last_used < config_.peer_idle_timeout) break;
-      if (p.deadline != TimePoint::max()) {
+      if (p.deadline != kNoDeadline) {
         table_.touch(id, now);
         continue;
       }

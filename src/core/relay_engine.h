@@ -184,7 +184,7 @@ class RelayEngine {
                       ActionSink& out);
   void on_tun_inplace(TimePoint now, wire::MutableBytes ipv6_packet, ActionSink& out);
   void on_timer(TimePoint now, ActionSink& out);
-  // When on_timer() is next needed; TimePoint::max() when nothing is pending.
+  // When on_timer() is next needed; kNoDeadline when nothing is pending.
   [[nodiscard]] TimePoint next_deadline() const;
 
   // The host's addresses changed (netlink): replace the served range.

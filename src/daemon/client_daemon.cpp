@@ -423,8 +423,7 @@ class ClientDaemon final : public core::ActionSink {
   void on_deadline() {
     const auto now = os::EventLoop::now();
     if (engine_) {
-      const auto d = engine_->next_deadline();
-      if (d && *d <= now) engine_->on_timer(now, *this);
+      if (engine_->next_deadline() <= now) engine_->on_timer(now, *this);
       note_exchange(now);
     }
     hooks_.on_timer(now);
@@ -444,7 +443,7 @@ class ClientDaemon final : public core::ActionSink {
   void reschedule() {
     TimePoint d = TimePoint::max();
     if (engine_) {
-      if (const auto e = engine_->next_deadline()) d = std::min(d, *e);
+      d = std::min(d, engine_->next_deadline());
     }
     if (const auto h = hooks_.deadline()) d = std::min(d, *h);
     if (const auto r = retry_.at()) d = std::min(d, *r);

@@ -17,7 +17,7 @@ constexpr std::uint64_t kSeeds = 50;
 // bubble or ping timer (only maintenance remains).
 void expect_no_leak(const ClientHost& c) {
   EXPECT_EQ(c.engine().peers().queued_bytes_total(), 0u) << c.name();
-  EXPECT_EQ(c.engine().peers().next_deadline(), core::TimePoint::max()) << c.name();
+  EXPECT_EQ(c.engine().peers().next_deadline(), core::kNoDeadline) << c.name();
 }
 
 // --- client <-> native host -------------------------------------------------------------

@@ -61,7 +61,7 @@ TEST_P(Faults, TrafficFlowsAndNoStateLeaks) {
     s.world.run_for(5min);
     for (auto* c : s.clients) {
       EXPECT_EQ(c->engine().peers().queued_bytes_total(), 0u) << c->name();
-      EXPECT_EQ(c->engine().peers().next_deadline(), core::TimePoint::max()) << c->name();
+      EXPECT_EQ(c->engine().peers().next_deadline(), core::kNoDeadline) << c->name();
     }
     // A's table holds one entry per address it sent to: the native host and each address B
     // had (B's mapping may change when its refreshes are lost).

@@ -234,7 +234,7 @@ void RelayHost::on_ipv6(Bytes packet) { engine_->on_tun(world_.now(), packet, *t
 
 std::optional<core::TimePoint> RelayHost::deadline() const {
   const auto d = engine_->next_deadline();
-  if (d == core::TimePoint::max()) return std::nullopt;
+  if (d == core::kNoDeadline) return std::nullopt;
   return d;
 }
 

@@ -79,7 +79,9 @@ class ClientHost : public SimHost, public core::ActionSink {
   void on_udp(const wire::Endpoint& local, const wire::Endpoint& from,
               wire::Bytes payload) override;
   [[nodiscard]] std::optional<core::TimePoint> deadline() const override {
-    return engine_->next_deadline();
+    const core::TimePoint d = engine_->next_deadline();
+    if (d == core::kNoDeadline) return std::nullopt;
+    return d;
   }
   void on_timer() override;
   void check(std::vector<std::string>& violations) const override;

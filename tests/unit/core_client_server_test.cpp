@@ -118,13 +118,10 @@ struct Network {
   void run(TimePoint until) {
     pump();
     for (int guard = 0; guard < 10000; ++guard) {
-      std::optional<TimePoint> next;
-      for (auto& c : clients) {
-        const auto d = c->next_deadline();
-        if (d && (!next || *d < *next)) next = d;
-      }
-      if (!next || *next > until) break;
-      now = std::max(now, *next);
+      TimePoint next = kNoDeadline;
+      for (auto& c : clients) next = std::min(next, c->next_deadline());
+      if (next == kNoDeadline || next > until) break;
+      now = std::max(now, next);
       for (std::size_t i = 0; i < clients.size(); ++i) clients[i]->on_timer(now, *hosts[i]);
       pump();
     }

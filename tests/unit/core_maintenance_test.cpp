@@ -42,7 +42,7 @@ class MaintenanceTest : public ::testing::Test {
   }
   // Runs the timer to the refresh deadline; returns the time the RS went out.
   TimePoint solicit() {
-    const TimePoint at = *m_->deadline();
+    const TimePoint at = m_->deadline();
     EXPECT_EQ(m_->on_timer(at, sink_), Maintenance::Step::kNothing);
     EXPECT_TRUE(m_->soliciting());
     return at;
@@ -129,7 +129,7 @@ TEST_F(MaintenanceTest, Rfc4380_5_2_5_ServerLostAfterThreeUnansweredSolicitation
   EXPECT_EQ(m_->on_timer(d + 12s, sink_), Maintenance::Step::kServerLost);
   EXPECT_EQ(m_->cause(), "server 198.51.100.1:3544 lost: no reply after 3 solicitations");
   EXPECT_FALSE(m_->running());
-  EXPECT_FALSE(m_->deadline().has_value());
+  EXPECT_EQ(m_->deadline(), kNoDeadline);
   EXPECT_EQ(counters_.server_losses, 1u);
 }
 

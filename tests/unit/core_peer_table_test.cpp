@@ -227,7 +227,7 @@ TEST(PeerTable, DeadlinesPopInTimeOrderAndCanBeMovedOrCleared) {
   const PeerId a = t.find_or_create(addr(1), t0).id;
   const PeerId b = t.find_or_create(addr(2), t0).id;
   const PeerId c = t.find_or_create(addr(3), t0).id;
-  EXPECT_EQ(t.next_deadline(), TimePoint::max());
+  EXPECT_EQ(t.next_deadline(), kNoDeadline);
   t.set_deadline(a, t0 + 5s);
   t.set_deadline(b, t0 + 2s);
   t.set_deadline(c, t0 + 3s);
@@ -238,13 +238,13 @@ TEST(PeerTable, DeadlinesPopInTimeOrderAndCanBeMovedOrCleared) {
   EXPECT_EQ(t.next_deadline(), t0 + 5s);
   EXPECT_EQ(t.pop_due(t0 + 4s), kNoPeer);
   EXPECT_EQ(t.pop_due(t0 + 20s), a);
-  EXPECT_EQ(t[a].deadline, TimePoint::max());
+  EXPECT_EQ(t[a].deadline, kNoDeadline);
   EXPECT_EQ(t.pop_due(t0 + 20s), b);
   EXPECT_EQ(t.pop_due(t0 + 20s), kNoPeer);
   // Removing an entry removes its timer.
   t.set_deadline(c, t0 + 1s);
   t.remove(c);
-  EXPECT_EQ(t.next_deadline(), TimePoint::max());
+  EXPECT_EQ(t.next_deadline(), kNoDeadline);
 }
 
 TEST(PeerTable, HeapStaysOrderedUnderRandomOperations) {
@@ -265,7 +265,7 @@ TEST(PeerTable, HeapStaysOrderedUnderRandomOperations) {
   }
   TimePoint last = TimePoint::min();
   std::size_t popped = 0;
-  while (t.next_deadline() != TimePoint::max()) {
+  while (t.next_deadline() != kNoDeadline) {
     const TimePoint d = t.next_deadline();
     EXPECT_GE(d, last);
     last = d;

@@ -91,7 +91,7 @@ TEST_F(QualificationTest, Rfc4380_5_2_1_OfflineAfterThreeUnansweredSolicitations
   EXPECT_EQ(q_->nat_type(), NatType::kBlocked);
   EXPECT_EQ(q_->failure_cause(),
             "UDP blocked or server down: no reply from 198.51.100.1:3544 after 3 tries");
-  EXPECT_FALSE(q_->deadline().has_value());
+  EXPECT_EQ(q_->deadline(), kNoDeadline);
   EXPECT_EQ(counters_.qualification_failures, 1u);
 }
 
@@ -140,7 +140,7 @@ TEST_F(QualificationTest, Rfc4380_5_2_1_SameMappingViaSecondaryMeansConeOrRestri
   EXPECT_EQ(r.address.mapped, kMapping);
   EXPECT_EQ(r.address.to_ipv6(), v6("2001:0:c633:6401:245c:f05f:34ff:8ef8"));
   EXPECT_EQ(r.summary, "mapping 203.0.113.7:4000, NAT cone-or-restricted");
-  EXPECT_FALSE(q_->deadline().has_value());
+  EXPECT_EQ(q_->deadline(), kNoDeadline);
   EXPECT_EQ(counters_.qualifications, 1u);
   EXPECT_EQ(counters_.ra_accepted, 2u);
 }
@@ -384,7 +384,7 @@ TEST_F(RaAcceptanceTest, IgnoresRaWhenNotQualifying) {
   q_->cancel();
   EXPECT_EQ(feed(ra_datagram(nonce(), kMapping), t0), Qualification::Step::kNothing);
   EXPECT_EQ(dropped(ClientDrop::kRaUnexpected), 1u);
-  EXPECT_FALSE(q_->deadline().has_value());
+  EXPECT_EQ(q_->deadline(), kNoDeadline);
 }
 
 // --- Secure qualification, RFC 4380 §5.2.2 --------------------------------------------

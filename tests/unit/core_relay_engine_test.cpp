@@ -832,7 +832,7 @@ TEST_F(RelayEngineTest, IdlePeersExpireAndDeadlineSaysWhen) {
   timer(t0 + 120s);
   EXPECT_EQ(peer(kClientAddr), nullptr);
   EXPECT_EQ(engine_->counters().peers_expired, 1u);
-  EXPECT_EQ(engine_->next_deadline(), TimePoint::max());
+  EXPECT_EQ(engine_->next_deadline(), kNoDeadline);
 }
 
 TEST_F(RelayEngineTest, Rfc4380_7_3_3_FloodOf100kFakeTeredoPeersKeepsMemoryBoundedAndServesClient) {
