@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(t->filtering_probe == ref.filtering_probe);
 
   FUZZ_CHECK(t->nonce.has_value() == ref.nonce_at.has_value());
-  if (t->nonce) FUZZ_CHECK(std::memcmp(t->nonce->data(), data + *ref.nonce_at, 4) == 0);
+  if (t->nonce) FUZZ_CHECK(std::memcmp(t->nonce->bytes().data(), data + *ref.nonce_at, 4) == 0);
 
   FUZZ_CHECK(t->random_port.has_value() == ref.random_port_at.has_value());
   if (t->random_port) FUZZ_CHECK(*t->random_port == wire::load_u16(in, *ref.random_port_at));

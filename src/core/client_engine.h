@@ -44,6 +44,7 @@
 #include "wire/encapsulation.h"
 #include "wire/ip_address.h"
 #include "wire/ipv6_packet.h"
+#include "wire/nonce.h"
 #include "wire/teredo_address.h"
 
 namespace shipworm::core {
@@ -150,9 +151,9 @@ class ClientEngine {
   void send_data(TimePoint now, PeerId id, wire::Bytes packet, ActionSink& sink);
   bool enqueue(PeerId id, wire::Bytes packet);
   void send_bubble(const wire::Endpoint& to, const wire::Ipv6Address& dst,
-                   std::optional<std::uint32_t> nonce, ActionSink& sink);
+                   std::optional<wire::Nonce32> nonce, ActionSink& sink);
   void unreachable(TimePoint now, wire::Bytes invoking, ActionSink& sink);
-  std::uint32_t fresh_nonce32();
+  wire::Nonce32 fresh_nonce32();
 
   // peer timers: bubbling and the ping test (client_peer_timers.cpp)
   void start_bubbling(TimePoint now, PeerId id, ActionSink& sink);

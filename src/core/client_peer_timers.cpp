@@ -42,12 +42,12 @@ void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
   Rfc6081PeerState* x = peers_.rfc6081(id);
   // Direct bubble to the embedded mapping: we never claim a cone NAT, so it is always sent
   // (§5.2.4 case 5). RFC 6081 §5.2.3: it echoes the peer's nonce once we have one.
-  std::optional<std::uint32_t> echo;
-  if (x && x->nonce_received != 0) echo = x->nonce_received;
+  std::optional<wire::Nonce32> echo;
+  if (x && !x->nonce_received.empty()) echo = x->nonce_received;
   send_bubble(t->mapped, p.address, echo, sink);
   ++counters_.bubbles_direct;
   // Indirect bubble through the peer's server, with a fresh nonce (RFC 6081 §5.2.3).
-  std::optional<std::uint32_t> nonce;
+  std::optional<wire::Nonce32> nonce;
   if (x && send_nonce_trailers()) {
     x->nonce_sent = fresh_nonce32();
     nonce = x->nonce_sent;
@@ -72,7 +72,7 @@ void ClientEngine::send_ping(TimePoint now, PeerId id, ActionSink& sink) {
   // §5.2.9: an echo request from our address to the peer, through our server, carrying the
   // nonce as its data: 16 bytes of ICMPv6, far below the 88 bytes Miredo's server relays.
   wire::Writer w(out_);
-  const auto ident = static_cast<std::uint16_t>((p.ping_nonce[0] << 8) | p.ping_nonce[1]);
+  const std::uint16_t ident = wire::load_u16(p.ping_nonce, 0);
   wire::write_echo(w, wire::EchoParams{true, own_, p.address, config_.ping_hop_limit, ident,
                                        static_cast<std::uint16_t>(p.attempts + 1), p.ping_nonce});
   ++p.attempts;

@@ -16,11 +16,6 @@ std::uint64_t endpoint_key(const wire::Endpoint& e) {
   return (std::uint64_t{e.address.value} << 16) | e.port;
 }
 
-std::uint32_t load_nonce32(const std::array<std::uint8_t, 4>& n) {
-  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
-         std::uint32_t{n[3]};
-}
-
 }  // namespace
 
 void ClientEngine::deliver(const wire::Ipv6View& ip, ActionSink& sink) {
@@ -79,17 +74,14 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
     ++counters_.bubble_replies;
     // RFC 6081 §5.2.3: echo the bubble's nonce. A relay (shipworm's) uses it to accept our
     // answer when a symmetric NAT sends it from another port than our address embeds.
-    send_bubble(origin, ip.src,
-                trailers->nonce ? std::optional<std::uint32_t>(load_nonce32(*trailers->nonce))
-                                : std::nullopt,
-                sink);
+    send_bubble(origin, ip.src, trailers->nonce, sink);
     return;
   }
   const PeerId id = find_or_create_peer(ip.src, now);
   Rfc6081PeerState* x = peers_.rfc6081(id);
   if (x) {
     // RFC 6081 §5.2.3: store the indirect bubble's nonce, or zero it.
-    x->nonce_received = trailers->nonce ? load_nonce32(*trailers->nonce) : 0;
+    x->nonce_received = trailers->nonce.value_or(wire::Nonce32{});
     x->symmetric_peer = origin != src->mapped;
   }
   Peer& peer = peers_[id];
@@ -100,10 +92,9 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
   note_bubble(now, id);
   ++counters_.bubble_replies;
   ++counters_.bubbles_direct;
-  send_bubble(
-      origin, ip.src,
-      x && x->nonce_received ? std::optional<std::uint32_t>(x->nonce_received) : std::nullopt,
-      sink);
+  send_bubble(origin, ip.src,
+              x && !x->nonce_received.empty() ? std::optional(x->nonce_received) : std::nullopt,
+              sink);
 }
 
 void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
@@ -181,8 +172,8 @@ void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
     if (bubble && id != kNoPeer) {
       const Rfc6081PeerState* x = peers_.rfc6081(id);
       const auto trailers = wire::parse_trailers(ip.trailing);
-      if (x && x->nonce_sent != 0 && trailers && trailers->nonce &&
-          load_nonce32(*trailers->nonce) == x->nonce_sent) {
+      if (x && !x->nonce_sent.empty() && trailers && trailers->nonce &&
+          *trailers->nonce == x->nonce_sent) {
         ++counters_.bubbles_received;
         if (Rfc6081PeerState* w = peers_.rfc6081(id)) w->symmetric_peer = true;
         trust(now, id, source, sink);

@@ -108,21 +108,16 @@ void ClientEngine::send_data(TimePoint now, PeerId id, wire::Bytes packet, Actio
 }
 
 void ClientEngine::send_bubble(const wire::Endpoint& to, const wire::Ipv6Address& dst,
-                               std::optional<std::uint32_t> nonce, ActionSink& sink) {
+                               std::optional<wire::Nonce32> nonce, ActionSink& sink) {
   wire::Writer w(out_);
   wire::write_bubble(w, own_, dst, config_.bubble_hop_limit);
-  if (nonce) {
-    const std::uint32_t n = *nonce;
-    wire::write_nonce_trailer(
-        w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-            static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
-  }
+  if (nonce) wire::write_nonce_trailer(w, *nonce);
   sink.send_udp(to, w.written());
 }
 
-std::uint32_t ClientEngine::fresh_nonce32() {
+wire::Nonce32 ClientEngine::fresh_nonce32() {
   const std::uint32_t n = random_.u32();
-  return n != 0 ? n : 1;  // 0 means "no nonce" in the peer state
+  return wire::Nonce32{n != 0 ? n : 1};  // zero means "no nonce" in the peer state
 }
 
 void ClientEngine::unreachable(TimePoint now, wire::Bytes invoking, ActionSink& sink) {

@@ -56,6 +56,7 @@
 #include "wire/bytes.h"
 #include "wire/constants.h"
 #include "wire/ip_address.h"
+#include "wire/nonce.h"
 
 namespace shipworm::core {
 
@@ -64,8 +65,8 @@ inline constexpr PeerId kNoPeer = std::numeric_limits<PeerId>::max();
 
 // RFC 6081 per-peer fields (§5.2.1, §5.3.1, §5.4.1, §5.5.1, §5.6.1, §5.7.1). Zero = unset.
 struct Rfc6081PeerState {
-  std::uint32_t nonce_sent = 0;         // §5.2.1: nonce of the last indirect bubble sent
-  std::uint32_t nonce_received = 0;     // §5.2.1: nonce of the last indirect bubble received
+  wire::Nonce32 nonce_sent;             // §5.2.1: nonce of the last indirect bubble sent
+  wire::Nonce32 nonce_received;         // §5.2.1: nonce of the last indirect bubble received
   std::uint16_t random_port = 0;        // §5.4.1: our predicted external port towards the peer
   std::uint16_t peer_random_port = 0;   // §5.4.1: the port the peer uses towards us
   bool symmetric_peer = false;          // §5.3.1

@@ -68,11 +68,6 @@ RelayEngineConfig prepared(RelayEngineConfig c) {
   return c;
 }
 
-std::uint32_t load_nonce(const std::array<std::uint8_t, 4>& n) {
-  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
-         std::uint32_t{n[3]};
-}
-
 }  // namespace
 
 RelayEngine::RelayEngine(RelayEngineConfig config)
@@ -167,7 +162,7 @@ void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload, std
         return drop(RelayDrop::kTeredoSourceMismatch);
       }
       ++counters_.bubbles_nonce_accepted;
-      table_.rfc6081(id)->nonce_sent = 0;  // used once: a replay cannot move the mapping
+      table_.rfc6081(id)->nonce_sent = {};  // used once: a replay cannot move the mapping
     }
   }
 
@@ -207,7 +202,7 @@ void RelayEngine::udp_in(TimePoint now, const Endpoint& from, Bytes payload, std
 bool RelayEngine::echoes_nonce_sent(PeerId id, const wire::Trailers* trailers) const {
   if (id == kNoPeer || trailers == nullptr || !trailers->nonce) return false;
   const Rfc6081PeerState* x = table_.rfc6081(id);
-  return x != nullptr && x->nonce_sent != 0 && load_nonce(*trailers->nonce) == x->nonce_sent;
+  return x != nullptr && !x->nonce_sent.empty() && *trailers->nonce == x->nonce_sent;
 }
 
 void RelayEngine::trust(TimePoint now, PeerId id, const Endpoint& from, ActionSink& out) {
@@ -425,12 +420,10 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
   // RFC 6081 §5.2.3: each indirect bubble carries a fresh nonce, kept as Nonce Sent. The
   // direct bubble carries none: we never received an indirect bubble from a client.
   if (Rfc6081PeerState* x = config_.random != nullptr ? table_.rfc6081(id) : nullptr) {
-    std::uint32_t n = 0;
-    while (n == 0) n = config_.random->u32();  // 0 means "none" in the peer state
+    wire::Nonce32 n;
+    while (n.empty()) n = wire::Nonce32{config_.random->u32()};  // zero means "none"
     x->nonce_sent = n;
-    wire::write_nonce_trailer(
-        w, {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-            static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+    wire::write_nonce_trailer(w, n);
   }
   out.send_udp(Endpoint{dst->server, wire::kTeredoPort}, w.written());
   ++counters_.bubbles_sent_indirect;

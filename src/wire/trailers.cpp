@@ -18,7 +18,7 @@ Parsed<Trailers> parse_trailers(Bytes data) {
     switch (type) {
       case kTrailerNonce:
         if (len != 4) return stop(type);
-        if (!t.nonce) t.nonce = std::array<std::uint8_t, 4>{value[0], value[1], value[2], value[3]};
+        if (!t.nonce) t.nonce = Nonce32::load(value);
         break;
       case kTrailerAlternateAddress: {
         if (len < 8 || (len - 2) % 6 != 0 || (len - 2) / 6 > kMaxAlternateAddresses) {
@@ -57,10 +57,10 @@ Parsed<Trailers> parse_trailers(Bytes data) {
   return t;
 }
 
-void write_nonce_trailer(Writer& w, const std::array<std::uint8_t, 4>& nonce) {
+void write_nonce_trailer(Writer& w, Nonce32 nonce) {
   w.u8(kTrailerNonce);
-  w.u8(4);
-  w.bytes(nonce);
+  w.u8(Nonce32::kSize);
+  nonce.store(w);
 }
 
 void write_alternate_address_trailer(Writer& w, std::span<const Endpoint> entries) {

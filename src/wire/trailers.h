@@ -8,6 +8,7 @@
 #include "wire/bytes.h"
 #include "wire/constants.h"
 #include "wire/ip_address.h"
+#include "wire/nonce.h"
 #include "wire/parsed.h"
 
 namespace shipworm::wire {
@@ -15,7 +16,7 @@ namespace shipworm::wire {
 enum class NdDiscoveryType : std::uint8_t { kSolicitation = 0, kAdvertisement = 1 };
 
 struct Trailers {
-  std::optional<std::array<std::uint8_t, 4>> nonce;          // §4.2, type 0x01
+  std::optional<Nonce32> nonce;                              // §4.2, type 0x01
   std::array<Endpoint, kMaxAlternateAddresses> alternate{};  // §4.3, type 0x03
   std::size_t alternate_count = 0;
   bool has_alternate = false;
@@ -35,7 +36,7 @@ struct Trailers {
 // are skipped. When a type repeats, the first occurrence counts.
 Parsed<Trailers> parse_trailers(Bytes data);
 
-void write_nonce_trailer(Writer& w, const std::array<std::uint8_t, 4>& nonce);
+void write_nonce_trailer(Writer& w, Nonce32 nonce);
 // 1 to 4 entries (length 8..26); the reserved field is sent as zero (§4.3).
 void write_alternate_address_trailer(Writer& w, std::span<const Endpoint> entries);
 void write_nd_option_trailer(Writer& w, NdDiscoveryType type);

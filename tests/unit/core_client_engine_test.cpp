@@ -35,7 +35,7 @@ std::vector<std::uint8_t> data_packet(const Ipv6Address& src, const Ipv6Address&
 }
 
 std::vector<std::uint8_t> bubble(const Ipv6Address& src, const Ipv6Address& dst,
-                                 std::optional<std::array<std::uint8_t, 4>> nonce = std::nullopt,
+                                 std::optional<wire::Nonce32> nonce = std::nullopt,
                                  std::optional<Endpoint> origin = std::nullopt) {
   test::Buffer b;
   if (origin) wire::write_origin_indication(b.w, *origin);
@@ -553,14 +553,13 @@ TEST_F(ClientEngineTest, Miredo_LinkLocalBubbleFromThePendingPeersMappingTrustsI
 
 TEST_F(ClientEngineTest, Rfc6081_5_2_3_IndirectBubbleNonceIsEchoedInTheDirectBubble) {
   qualify();
-  udp(kServer.primary_endpoint(),
-      bubble(kPeer, own_, std::array<std::uint8_t, 4>{9, 8, 7, 6}, kPeerMapping));
+  udp(kServer.primary_endpoint(), bubble(kPeer, own_, wire::Nonce32{0x09080706}, kPeerMapping));
   const auto out = sent_to(kPeerMapping);
   ASSERT_EQ(out.size(), 1u);
   const auto t = wire::parse_trailers(out[0].packet.ipv6.trailing);
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(t->nonce.has_value());
-  EXPECT_EQ(*t->nonce, (std::array<std::uint8_t, 4>{9, 8, 7, 6}));
+  EXPECT_EQ(*t->nonce, wire::Nonce32{0x09080706});
   // And the next direct bubble we originate towards that peer echoes it too.
   now_ += 3s;
   tun(data_packet(own_, kPeer));
@@ -568,7 +567,7 @@ TEST_F(ClientEngineTest, Rfc6081_5_2_3_IndirectBubbleNonceIsEchoedInTheDirectBub
   ASSERT_EQ(again.size(), 2u);
   const auto t2 = wire::parse_trailers(again[1].packet.ipv6.trailing);
   ASSERT_TRUE(t2.ok() && t2->nonce);
-  EXPECT_EQ(*t2->nonce, (std::array<std::uint8_t, 4>{9, 8, 7, 6}));
+  EXPECT_EQ(*t2->nonce, wire::Nonce32{0x09080706});
 }
 
 TEST_F(ClientEngineTest, Rfc6081_5_2_3_DirectBubbleFromAnotherPortNeedsOurNonce) {
@@ -582,8 +581,7 @@ TEST_F(ClientEngineTest, Rfc6081_5_2_3_DirectBubbleFromAnotherPortNeedsOurNonce)
   const auto t = wire::parse_trailers(indirect[0].packet.ipv6.trailing);
   ASSERT_TRUE(t.ok() && t->nonce);
   const Endpoint nat_port{kPeerMapping.address, 50007};  // the peer is behind a symmetric NAT
-  auto wrong = *t->nonce;
-  wrong[0] ^= 1;
+  const wire::Nonce32 wrong{t->nonce->value() ^ 0x01000000};
   udp(nat_port, bubble(kPeer, own_, wrong));
   udp(nat_port, bubble(kPeer, own_));
   EXPECT_EQ(dropped(ClientDrop::kPeerMappingMismatch), 2u);

@@ -295,11 +295,11 @@ TEST(PeerTable, Rfc6081StateOnlyWhenConfigured) {
   PeerTable client(c);
   const PeerId id = client.find_or_create(addr(1), t0).id;
   ASSERT_NE(client.rfc6081(id), nullptr);
-  client.rfc6081(id)->nonce_sent = 7;
+  client.rfc6081(id)->nonce_sent = wire::Nonce32{7};
   client.remove(id);
   // A recycled entry starts clean.
   const PeerId again = client.find_or_create(addr(2), t0).id;
-  EXPECT_EQ(client.rfc6081(again)->nonce_sent, 0u);
+  EXPECT_TRUE(client.rfc6081(again)->nonce_sent.empty());
   EXPECT_GT(client.bytes_per_peer(), relay.bytes_per_peer());
 }
 

@@ -92,23 +92,20 @@ class CountingRandom : public RandomSource {
 };
 
 // The Nonce Trailer of a sent datagram (RFC 6081 §4.2), or 0 when it has none.
-std::uint32_t nonce_of(const std::vector<std::uint8_t>& datagram) {
+wire::Nonce32 nonce_of(const std::vector<std::uint8_t>& datagram) {
   const auto ip = wire::parse_ipv6(datagram);
-  if (!ip || ip->trailing.empty()) return 0;
+  if (!ip || ip->trailing.empty()) return {};
   const auto t = wire::parse_trailers(ip->trailing);
-  if (!t || !t->nonce) return 0;
-  const auto& n = *t->nonce;
-  return (std::uint32_t{n[0]} << 24) | (std::uint32_t{n[1]} << 16) | (std::uint32_t{n[2]} << 8) |
-         n[3];
+  if (!t || !t->nonce) return {};
+  return *t->nonce;
 }
 
 // A bubble carrying a Nonce Trailer (how a client echoes our nonce in its direct bubble).
 std::vector<std::uint8_t> bubble_with_nonce(const Ipv6Address& src, const Ipv6Address& dst,
-                                            std::uint32_t nonce) {
+                                            wire::Nonce32 nonce) {
   auto b = bubble(src, dst);
-  test::append(b, {0x01, 0x04, static_cast<std::uint8_t>(nonce >> 24),
-                   static_cast<std::uint8_t>(nonce >> 16), static_cast<std::uint8_t>(nonce >> 8),
-                   static_cast<std::uint8_t>(nonce)});
+  const auto n = nonce.bytes();
+  test::append(b, {0x01, 0x04, n[0], n[1], n[2], n[3]});
   return b;
 }
 
@@ -186,20 +183,20 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_IndirectBubbleCarriesFreshNonceKeptAsNonceSe
   const auto out = tun(packet(kNative, kClientAddr));
   ASSERT_EQ(out.size(), 2u);
   expect_bubble(out[0], kClientServer, kNative, kClientAddr);
-  const std::uint32_t n1 = nonce_of(out[0].bytes);
-  EXPECT_NE(n1, 0u);
+  const wire::Nonce32 n1 = nonce_of(out[0].bytes);
+  EXPECT_FALSE(n1.empty());
   const PeerId id = engine_->peers().find(kClientAddr);
   ASSERT_NE(engine_->peers().rfc6081(id), nullptr);
   EXPECT_EQ(engine_->peers().rfc6081(id)->nonce_sent, n1);
   // §5.2.3: no Nonce Trailer on a direct bubble before an indirect bubble was received.
   expect_bubble(out[1], kClient, kNative, kClientAddr);
-  EXPECT_EQ(nonce_of(out[1].bytes), 0u);
+  EXPECT_TRUE(nonce_of(out[1].bytes).empty());
   EXPECT_EQ(out[1].bytes.size(), wire::kIpv6HeaderSize);
   // The retry carries a fresh nonce, which replaces Nonce Sent.
   const auto retry = timer(t0 + 2s);
   ASSERT_GE(retry.size(), 1u);
-  const std::uint32_t n2 = nonce_of(retry[0].bytes);
-  EXPECT_NE(n2, 0u);
+  const wire::Nonce32 n2 = nonce_of(retry[0].bytes);
+  EXPECT_FALSE(n2.empty());
   EXPECT_NE(n2, n1);
   EXPECT_EQ(engine_->peers().rfc6081(id)->nonce_sent, n2);
 }
@@ -208,7 +205,7 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_AcceptsSymmetricClientBubbleEchoingTheNonce)
   tun(packet(kNative, kClientAddr, 64, 16, 1));
   const auto first = tun(packet(kNative, kClientAddr, 64, 16, 2), t0 + 100ms);
   EXPECT_TRUE(first.empty());
-  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  const wire::Nonce32 n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
   // The client answers from the port its NAT opened towards us, echoing the nonce.
   const auto out = udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n), t0 + 200ms);
   ASSERT_EQ(out.size(), 2u);  // both queued packets, to the observed source (§8.1.6)
@@ -236,8 +233,10 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_AcceptsSymmetricClientBubbleEchoingTheNonce)
 
 TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedBubbleWithWrongNonce) {
   tun(packet(kNative, kClientAddr));
-  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
-  EXPECT_TRUE(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n ^ 1)).empty());
+  const wire::Nonce32 n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  EXPECT_TRUE(udp(kClientTowardsRelay,
+                  bubble_with_nonce(kClientAddr, kNative, wire::Nonce32{n.value() ^ 1}))
+                  .empty());
   EXPECT_TRUE(udp(kClientTowardsRelay, bubble(kClientAddr, kNative)).empty());  // no nonce
   // Another client's address with our nonce: that peer has no Nonce Sent.
   const Ipv6Address other = teredo_of(kClient2);
@@ -251,13 +250,11 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedBubbleWithWrongNonce) {
 
 TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedDataPacket) {
   tun(packet(kNative, kClientAddr));
-  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  const wire::Nonce32 n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
   // Only a bubble may carry the nonce in (§5.2.3): data, even with the right trailer, must
   // match the trusted mapping or the embedded one (RFC 4380 §5.4.2).
   auto data = packet(kClientAddr, kNative);
-  test::append(data,
-               {0x01, 0x04, static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)});
+  test::append(data, {0x01, 0x04, n.bytes()[0], n.bytes()[1], n.bytes()[2], n.bytes()[3]});
   EXPECT_TRUE(udp(kClientTowardsRelay, data).empty());
   EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
   EXPECT_FALSE(peer(kClientAddr)->trusted());
@@ -266,7 +263,7 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_DropsMismatchedDataPacket) {
 
 TEST_F(RelayEngineTest, Rfc6081_5_2_NonceIsSingleUseSoAReplayCannotMoveTheMapping) {
   tun(packet(kNative, kClientAddr));
-  const std::uint32_t n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
+  const wire::Nonce32 n = engine_->peers().rfc6081(engine_->peers().find(kClientAddr))->nonce_sent;
   ASSERT_EQ(udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, n)).size(), 1u);
   // Someone who saw the bubble replays it from elsewhere.
   EXPECT_TRUE(udp(kClient2, bubble_with_nonce(kClientAddr, kNative, n), t0 + 1s).empty());
@@ -289,7 +286,8 @@ TEST_F(RelayEngineTest, Rfc6081_5_2_WithoutRandomSourceNoNoncesAndRfc4380RulesOn
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].bytes.size(), wire::kIpv6HeaderSize);  // a plain bubble
   EXPECT_TRUE(
-      udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, 0x01020304)).empty());
+      udp(kClientTowardsRelay, bubble_with_nonce(kClientAddr, kNative, wire::Nonce32{0x01020304}))
+          .empty());
   EXPECT_EQ(dropped(RelayDrop::kTeredoSourceMismatch), 1u);
   EXPECT_FALSE(peer(kClientAddr)->trusted());
 }

@@ -281,7 +281,7 @@ TEST_F(ServerEngineTest, Rfc6081_4_ForwardsTrailersIntactAndStripsTheAuthHeader)
   test::Buffer b;
   wire::write_auth_header(b.w, {}, {}, Nonce{}, 0);
   wire::write_bubble(b.w, teredo_of(kClientA), teredo_of(kClientB), 0);
-  wire::write_nonce_trailer(b.w, {1, 2, 3, 4});
+  wire::write_nonce_trailer(b.w, wire::Nonce32{0x01020304});
   wire::write_random_port_trailer(b.w, 4242);
   const auto o = feed(kClientA, b.bytes());
   ASSERT_EQ(o.kind, ServerOutput::Kind::kUdp);
@@ -290,7 +290,7 @@ TEST_F(ServerEngineTest, Rfc6081_4_ForwardsTrailersIntactAndStripsTheAuthHeader)
   EXPECT_FALSE(p->auth.has_value());
   auto t = wire::parse_trailers(p->ipv6.trailing);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->nonce, (std::array<std::uint8_t, 4>{1, 2, 3, 4}));
+  EXPECT_EQ(t->nonce, wire::Nonce32{0x01020304});
   EXPECT_EQ(t->random_port, 4242);
 }
 

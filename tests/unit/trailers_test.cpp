@@ -21,10 +21,10 @@ TEST(Trailers, Rfc6081_4_2_NonceTrailer) {
   auto t = parse("0104 deadbeef");
   ASSERT_TRUE(t.ok());
   ASSERT_TRUE(t->nonce.has_value());
-  EXPECT_EQ(*t->nonce, (std::array<std::uint8_t, 4>{0xde, 0xad, 0xbe, 0xef}));
+  EXPECT_EQ(*t->nonce, Nonce32{0xdeadbeef});
   EXPECT_FALSE(t->malformed);
   test::Buffer b;
-  write_nonce_trailer(b.w, {0xde, 0xad, 0xbe, 0xef});
+  write_nonce_trailer(b.w, Nonce32{0xdeadbeef});
   EXPECT_EQ(to_hex(b.bytes()), "0104deadbeef");
 }
 
@@ -142,7 +142,7 @@ TEST(Trailers, Rfc6081_4_KnownTypeWithWrongLengthIsMalformed) {
 TEST(Trailers, Rfc6081_5_1_2_FirstOccurrenceOfARepeatedTypeCounts) {
   auto t = parse("0104 01010101 0104 02020202 0502 0001 0502 0002");
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ((*t->nonce)[0], 1);
+  EXPECT_EQ(t->nonce->bytes()[0], 1);
   EXPECT_EQ(*t->random_port, 1);
 }
 
