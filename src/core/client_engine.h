@@ -76,7 +76,12 @@ struct ClientEngineConfig {
   QualificationConfig qualification;
   MaintenanceConfig maintenance;  // its credentials are taken from `qualification`
   RetryConfig retry;
-  PeerTableConfig peers{1024, 0, 4096, std::size_t{256} << 10, true, 0};
+  PeerTableConfig peers{.capacity = 1024,
+                        .max_untrusted = 0,
+                        .queue_bytes_per_peer = 4096,
+                        .queue_bytes_total = std::size_t{256} << 10,
+                        .rfc6081_state = true,
+                        .hash_key = 0};
   bool honor_cone_bit = false;  // RFC 5991 §3.2: SHOULD ignore a peer's C bit (case 4)
   NonceTrailerPolicy nonce_trailers = NonceTrailerPolicy::kAlways;
   UnsolicitedPolicy unsolicited = UnsolicitedPolicy::kPingTest;

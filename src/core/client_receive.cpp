@@ -82,7 +82,6 @@ void ClientEngine::from_server(TimePoint now, const wire::TeredoPacket& p, Actio
   if (x) {
     // RFC 6081 §5.2.3: store the indirect bubble's nonce, or zero it.
     x->nonce_received = trailers->nonce.value_or(wire::Nonce32{});
-    x->symmetric_peer = origin != src->mapped;
   }
   Peer& peer = peers_[id];
   if (!bubble_schedule::may_send(peer, now)) {
@@ -175,7 +174,6 @@ void ClientEngine::from_peer(TimePoint now, const wire::Endpoint& source,
       if (x && !x->nonce_sent.empty() && trailers && trailers->nonce &&
           *trailers->nonce == x->nonce_sent) {
         ++counters_.bubbles_received;
-        if (Rfc6081PeerState* w = peers_.rfc6081(id)) w->symmetric_peer = true;
         trust(now, id, source, sink);
         return;
       }

@@ -29,10 +29,12 @@
 //              packet bytes queued for one peer (queue_bytes_per_peer) and the pool itself
 //              (queue_bytes_total, rounded up to whole chunks, record headers included).
 //
-// RFC 6081 per-peer state (Nonce Sent/Received, Symmetric Peer flag, Random Port, Peer
-// Random Port, Echo Test nonces, Alternate Address list, Solicitations transmitted) lives in
-// a parallel array that exists only when config.rfc6081_state is set (clients, and relays
-// with RFC 6081 nonces: RelayEngineConfig::random), so that a table without it does not pay.
+// RFC 6081 per-peer state (§5.2.1 Nonce Sent and Nonce Received) lives in a parallel array
+// that exists only when config.rfc6081_state is set (clients, and relays with RFC 6081
+// nonces: RelayEngineConfig::random), so that a table without it does not pay.
+//
+// Local client discovery (RFC 4380 §5.2.8: a peer's local address and port, the time of its
+// last discovery bubble) is not implemented, so a Peer has no fields for it.
 //
 // Sharding: a table belongs to one thread. To spread a relay across workers, run one engine
 // (and table) per worker and dispatch each packet by shard_of() of the peer's IPv6 address
@@ -63,36 +65,28 @@ namespace shipworm::core {
 using PeerId = std::uint32_t;
 inline constexpr PeerId kNoPeer = std::numeric_limits<PeerId>::max();
 
-// RFC 6081 per-peer fields (§5.2.1, §5.3.1, §5.4.1, §5.5.1, §5.6.1, §5.7.1). Zero = unset.
+// RFC 6081 §5.2.1 per-peer fields of Symmetric NAT Support. Empty = unset. The per-peer state
+// of the other RFC 6081 extensions (§5.3.1 to §5.7.1: Symmetric Peer flag, Random Ports, Echo
+// Test nonces, Alternate Addresses, Solicitations) belongs to features not implemented; add
+// it here with the code that reads it.
 struct Rfc6081PeerState {
-  wire::Nonce32 nonce_sent;             // §5.2.1: nonce of the last indirect bubble sent
-  wire::Nonce32 nonce_received;         // §5.2.1: nonce of the last indirect bubble received
-  std::uint16_t random_port = 0;        // §5.4.1: our predicted external port towards the peer
-  std::uint16_t peer_random_port = 0;   // §5.4.1: the port the peer uses towards us
-  bool symmetric_peer = false;          // §5.3.1
-  std::uint8_t solicitations_sent = 0;  // §5.7.1
-  std::uint8_t alternate_count = 0;     // §5.6.1
-  std::array<wire::Endpoint, wire::kMaxAlternateAddresses> alternate{};  // §5.6.1
-  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce1{};         // §5.5.1
-  std::array<std::uint8_t, wire::kNonceSize> echo_test_nonce2{};         // §5.5.1
+  wire::Nonce32 nonce_sent;      // nonce of the last indirect bubble sent
+  wire::Nonce32 nonce_received;  // nonce of the last indirect bubble received
 };
 
 // One entry of the list of recent peers (RFC 4380 §5.2). Protocol fields are public and
 // owned by the engine; the table's own links are private.
 struct Peer {
-  wire::Ipv6Address address;     // the key
-  wire::Endpoint mapping;        // mapped IPv4 and port to send to (§5.2: "mapped IPv4 and port")
-  wire::Endpoint local_mapping;  // local discovery (§5.2.8); port 0 = none
-  TimePoint last_rx{};           // last reception from this peer (§5.2.4 validity: < 30 s)
-  TimePoint last_tx{};           // last transmission to this peer (§5.2.6: bubble spacing)
+  wire::Ipv6Address address;  // the key
+  wire::Endpoint mapping;     // mapped IPv4 and port to send to (§5.2: "mapped IPv4 and port")
+  TimePoint last_rx{};        // last reception from this peer (§5.2.4 validity: < 30 s)
+  TimePoint last_tx{};        // last transmission to this peer (§5.2.6: bubble spacing)
   TimePoint bubble_window_start{};   // first bubble counted in `bubbles` (§5.2.6)
-  TimePoint local_seen{};            // last discovery bubble (§5.2.4 case 3: within 600 s)
   TimePoint deadline = kNoDeadline;  // engine timer; use PeerTable::set_deadline()
   TimePoint last_used{};             // LRU recency; use PeerTable::touch()
   std::array<std::uint8_t, wire::kNonceSize> ping_nonce{};  // §5.2.9 direct connectivity test
   std::uint8_t bubbles = 0;   // bubbles sent since the last direct reply, in the window
   std::uint8_t attempts = 0;  // engine-defined retry counter (bubble or ping repetitions)
-  bool local = false;         // reached through local discovery (§5.2.8)
 
   // Trusted status (§5.2, §2.11): read here, change through PeerTable::set_trusted().
   [[nodiscard]] bool trusted() const { return trusted_; }

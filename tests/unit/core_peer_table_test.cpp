@@ -25,10 +25,7 @@ Ipv6Address addr(std::uint32_t n) {
 }
 
 PeerTableConfig small(std::size_t capacity) {
-  PeerTableConfig c;
-  c.capacity = capacity;
-  c.hash_key = 0x1234;
-  return c;
+  return PeerTableConfig{.capacity = capacity, .hash_key = 0x1234};
 }
 
 std::vector<std::uint8_t> packet(std::size_t n, std::uint8_t fill) {
