@@ -11,7 +11,7 @@
 //   Qualified --mapping changed--> Qualified     (address_changed: old -> new)
 //   Qualified --server lost--> Starting (next server, at once; address_changed: old -> none)
 //
-// Data path, RFC 4380 §5.2.3 (reception) and §5.2.4 (transmission), rfc-checklist §2.4, §2.5:
+// Data path, RFC 4380 §5.2.3 (reception) and §5.2.4 (transmission):
 //   on_udp: RAs go to qualification/maintenance; from the server (primary:3544) indirect
 //     bubbles are answered with a direct bubble to the origin indication; from anyone else
 //     the IPv6 source decides: a matching ping nonce (case 2), a trusted entry with that
@@ -50,7 +50,7 @@
 namespace shipworm::core {
 
 // RFC 6081 §5.2 Nonce Trailers on indirect bubbles. RFC 6081 §5.2.3: every indirect bubble
-// MUST carry a fresh nonce (rfc-checklist §8.1.3), and the simulator shows why it matters to
+// MUST carry a fresh nonce, and the simulator shows why it matters to
 // a client that is *not* symmetric: a symmetric peer answers from a port we never sent to,
 // and only the echoed nonce lets us accept that answer (tests/sim/connectivity_test.cpp).
 // RFC 4380-only receivers ignore bytes after the IPv6 payload length (Miredo does; checked

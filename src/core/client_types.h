@@ -16,7 +16,7 @@
 
 namespace shipworm::core {
 
-// A Teredo server as the client knows it (RFC 4380 §5.2, rfc-checklist §2.1.1): the primary
+// A Teredo server as the client knows it (RFC 4380 §5.2): the primary
 // IPv4 address (the one embedded in the client's address) and the secondary one used to tell
 // restricted from symmetric NATs. Miredo's servers use primary + 1.
 struct ServerPair {
@@ -49,7 +49,8 @@ enum class ClientState : std::uint8_t {
 };
 std::string_view to_string(ClientState s);
 
-// A snapshot of the client state (rfc-checklist §2.1.5), also the state_changed() event.
+// A snapshot of the client state (the state RFC 4380 §5.2 lists), also the state_changed()
+// event.
 struct ClientStatus {
   ClientState state = ClientState::kInitial;
   TimePoint since{};

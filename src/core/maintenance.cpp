@@ -8,7 +8,7 @@ namespace shipworm::core {
 
 Maintenance::Maintenance(MaintenanceConfig config, RandomSource& random, ClientCounters& counters)
     : config_(std::move(config)), random_(random), counters_(counters) {
-  // Bad user input is rejected by the config layer; here it is a bug (design.md §2).
+  // Bad user input is rejected by the config layer; here it is a bug, so assert.
   assert(config_.refresh_interval > Duration::zero());
   assert(config_.randomize_low >= 0.5 && config_.randomize_high <= 1.5);
   assert(config_.randomize_low <= config_.randomize_high);

@@ -1,5 +1,5 @@
-// Client maintenance once qualified (RFC 4380 §5.2, §5.2.5; RFC 6081 §5.1.1; rfc-checklist
-// §2.6), and the choice of server after a failure (failover and bounded exponential backoff).
+// Client maintenance once qualified (RFC 4380 §5.2, §5.2.5; RFC 6081 §5.1.1), and the choice of
+// server after a failure (failover and bounded exponential backoff).
 //
 //   Idle --start(result)--> Waiting: deadline = last RA + randomized refresh interval
 //   Waiting --deadline--> Soliciting: RS (C = 0, fresh nonce) to primary:3544, T = 4 s, N = 3

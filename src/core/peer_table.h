@@ -1,11 +1,12 @@
 // The "list of recent peers" of RFC 4380 §5.2, kept identically by clients and relays
-// (§5.4: "identical to the list of peers maintained by Teredo clients"; rfc-checklist
-// §2.1.6, §2.11, §2.12). PeerTable is a container with the RFC's per-peer fields and the
-// bookkeeping both engines need; the *policy* (when to trust, when to bubble, what a deadline
-// means) belongs to the engine that owns the table (RelayEngine, ClientEngine).
+// (§5.4: "identical to the list of peers maintained by Teredo clients"; the trusted state of
+// §5.2.3 to §5.2.9 and the queues of §5.2.4 and §5.4.1). PeerTable is a container with the RFC's
+// per-peer fields and the bookkeeping both engines need; the *policy* (when to trust, when to
+// bubble, what a deadline means) belongs to the engine that owns the table (RelayEngine,
+// ClientEngine).
 //
 // Memory is fixed at construction; nothing is allocated per packet or per peer afterwards
-// (design.md §4):
+// (docs/architecture.md, "PeerTable memory"):
 //
 //   entries_   a slab of `capacity` Peer records (PeerId = index). Free records form a list
 //              through Peer::next_.
@@ -22,7 +23,7 @@
 //   deadlines  an indexed binary min-heap of PeerIds ordered by Peer::deadline (one timer
 //              per peer, meaning chosen by the engine: bubble retry, ping retry, hold-down).
 //              next_deadline() is O(1), set/clear O(log n).
-//   queues     packets awaiting trust (§5.4.1, §2.12) live in one pre-allocated pool of
+//   queues     packets awaiting trust (§5.2.4, §5.4.1) live in one pre-allocated pool of
 //              kChunkSize-byte chunks. A peer's queue is a chain of chunks in which records
 //              [u32 length][packet] are packed back to back (a record may straddle chunks);
 //              chunks are returned to the pool as soon as they have been read. Limits: the
@@ -88,7 +89,7 @@ struct Peer {
   std::uint8_t bubbles = 0;   // bubbles sent since the last direct reply, in the window
   std::uint8_t attempts = 0;  // engine-defined retry counter (bubble or ping repetitions)
 
-  // Trusted status (§5.2, §2.11): read here, change through PeerTable::set_trusted().
+  // Trusted status (§5.2, §5.2.3): read here, change through PeerTable::set_trusted().
   [[nodiscard]] bool trusted() const { return trusted_; }
   // §5.2.4: usable for sending only while the last reception is recent.
   [[nodiscard]] bool valid(TimePoint now) const { return now - last_rx < wire::kPeerValidity; }

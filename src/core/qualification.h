@@ -1,5 +1,5 @@
 // Client qualification (RFC 4380 §5.2.1 as changed by RFC 5991 §3.2, with the RFC 6081 §5.2-5.4
-// flags; rfc-checklist §2.2). Sans-I/O: the engine passes time and received RAs in; RSs go out
+// flags). Sans-I/O: the engine passes time and received RAs in; RSs go out
 // through the ActionSink.
 //
 //   Idle --start--> Primary: RS (C = 0, fresh nonce) to primary:3544 at t, t+T, t+2T

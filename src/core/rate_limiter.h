@@ -1,6 +1,6 @@
 // Per-source token buckets in a fixed amount of memory, so that a server or relay cannot be
-// used as a reflector (RFC 4380 §7.3, rfc-checklist.md §3) and an attacker with many spoofed
-// sources cannot make memory grow (design.md §4: "the server is stateless").
+// used as a reflector (RFC 4380 §7.3) and an attacker with many spoofed sources cannot make
+// memory grow (the server is stateless, RFC 4380 §3.2.3).
 //
 // The table is set-associative: a key hashes (with a secret per-process key, so sources
 // cannot be chosen to collide) to a set of kWays slots; a new key takes a free slot or

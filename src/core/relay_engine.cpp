@@ -62,7 +62,7 @@ Ipv4Address ipv4_at(const Ipv6Address& a, std::size_t at) {
 
 constexpr std::size_t kMaxPacket = wire::kIpv6HeaderSize + 65535;
 
-// Nonce Sent lives in the table's RFC 6081 per-peer state (rfc-checklist §8.1.2).
+// Nonce Sent lives in the table's RFC 6081 per-peer state (RFC 6081 §5.2.1).
 RelayEngineConfig prepared(RelayEngineConfig c) {
   if (c.random != nullptr) c.table.rfc6081_state = true;
   return c;
@@ -92,8 +92,9 @@ bool RelayEngine::is_own(Ipv4Address a) const {
   return std::find(config_.own_ipv4.begin(), config_.own_ipv4.end(), a) != config_.own_ipv4.end();
 }
 
-// rfc-checklist §9.1: an address that carries one of our IPv4 addresses in another
-// automatic-tunnel format (6to4 2002:V4::/48, ISATAP ::0:5efe:V4 and ::200:5efe:V4).
+// RFC 6324 §3.3 (routing loops between tunnel routers, applied to Teredo): an address that
+// carries one of our IPv4 addresses in another automatic-tunnel format (6to4 2002:V4::/48, ISATAP
+// ::0:5efe:V4 and ::200:5efe:V4).
 bool RelayEngine::embeds_own_ipv4(const Ipv6Address& a) const {
   if (config_.own_ipv4.empty()) return false;
   if (a.bytes[0] == 0x20 && a.bytes[1] == 0x02 && is_own(ipv4_at(a, 2))) return true;
@@ -245,8 +246,8 @@ void RelayEngine::answer_bubble(TimePoint now, PeerId id, const Ipv6View& ip, co
 
 void RelayEngine::forward_native(TimePoint now, const Ipv6View& ip, const Endpoint& from,
                                  std::uint8_t* writable, ActionSink& out) {
-  // rfc-checklist §9.2: never send a packet received over UDP back towards 2001::/32, nor to
-  // one of our own IPv4 addresses in 6to4 or ISATAP form.
+  // Loop mitigation (RFC 6324 §3.3 applied to Teredo): never send a packet received over UDP
+  // back towards 2001::/32, nor to one of our own IPv4 addresses in 6to4 or ISATAP form.
   if (wire::is_teredo(ip.dst, config_.prefix) || wire::is_teredo(ip.dst)) {
     return drop(RelayDrop::kLoopTeredoDestination);
   }
@@ -292,7 +293,7 @@ void RelayEngine::tun_in(TimePoint now, Bytes ipv6_packet, std::uint8_t* writabl
   const auto dst = wire::TeredoAddress::from_ipv6(ip.dst, config_.prefix);
   if (!dst) return drop(RelayDrop::kDestinationNotTeredo);
 
-  // rfc-checklist §9.1 source checks: a Teredo source coming back from the native side, or
+  // RFC 6324 §3.3 source checks: a Teredo source coming back from the native side, or
   // one of our IPv4 addresses in 6to4/ISATAP form, means a loop between tunnel routers.
   if (wire::is_teredo(ip.src, config_.prefix) || wire::is_teredo(ip.src)) {
     return drop(RelayDrop::kLoopTeredoSource);
@@ -308,7 +309,7 @@ void RelayEngine::tun_in(TimePoint now, Bytes ipv6_packet, std::uint8_t* writabl
   }
   if (!wire::is_global_unicast(dst->server)) return drop(RelayDrop::kServerIpv4NotGlobal);
   if (is_own(dst->mapped.address) || is_own(dst->server)) {
-    return drop(RelayDrop::kLoopOwnIpv4Destination);  // §9.1 destination check
+    return drop(RelayDrop::kLoopOwnIpv4Destination);  // RFC 6324 §3.3 destination check
   }
 
   if (router() && ip.hop_limit <= 1) {
@@ -439,7 +440,7 @@ void RelayEngine::try_bubble(TimePoint now, PeerId id, const Ipv6Address* source
 
 void RelayEngine::fail(TimePoint now, PeerId id, ActionSink& out) {
   // §5.4.1: no answer after the repetitions: the entry goes, with its queue; each native
-  // sender learns it through a rate-limited "address unreachable" (rfc-checklist §4).
+  // sender learns it through a rate-limited "address unreachable" (RFC 4443 §2.4(f)).
   ++counters_.peers_unreachable;
   for (Bytes q; !(q = table_.dequeue(id, queue_buf_)).empty();) {
     drop(RelayDrop::kQueueDroppedUnreachable);

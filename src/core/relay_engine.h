@@ -1,5 +1,5 @@
-// The Teredo relay (RFC 4380 §5.4, RFC 5991 §3.2; rfc-checklist §4) and the host-specific
-// relay (rfc-checklist §5), sans-I/O. Two entry points carry packets in:
+// The Teredo relay (RFC 4380 §5.4, RFC 5991 §3.2) and the host-specific relay (the "minimal
+// Teredo relay" of §5.4, "host-based relay" of §8.2), sans-I/O. Two entry points carry packets in:
 //
 //   on_udp  a datagram from a Teredo client on the relay's service port  (§5.4.2)
 //   on_tun  an IPv6 packet from the native side bound for 2001::/32      (§5.4.1)
@@ -40,32 +40,32 @@
 namespace shipworm::core {
 
 // Why the relay dropped a packet, beyond the codec reasons of wire::DropReason.
-#define SHIPWORM_RELAY_DROP_REASONS(X)                                                            \
-  /* from clients (on_udp), RFC 4380 §5.4.2 and rfc-checklist §9.2 */                           \
-  X(kLoopFromOwnAddress, "loop_from_own_address")         /* §9.1 */                             \
-  X(kSourceNotGlobal, "ipv4_source_not_global")           /* §5.2.4 */                           \
-  X(kSourceNotTeredo, "ipv6_source_not_teredo")           /* §5.4.2 */                           \
-  X(kTeredoSourceMismatch, "teredo_source_mismatch")      /* §5.4.2: spoofing */                 \
-  X(kUnknownPeer, "unknown_peer")                         /* §5.4.2 "may" */                     \
-  X(kLoopTeredoDestination, "loop_teredo_destination")    /* §9.2 */                             \
-  X(kDestinationNotGlobal, "ipv6_destination_not_global") /* RFC 4291 scope */                    \
-  X(kDestinationNotServed, "destination_not_served")      /* §5.4.2 */                           \
-  /* from the native side (on_tun), RFC 4380 §5.4.1 and rfc-checklist §9.1 */                   \
-  X(kDestinationNotTeredo, "destination_not_teredo")                 /* §5.4.1 */                \
-  X(kDestinationIpv4NotGlobal, "teredo_destination_ipv4_not_global") /* §5.4.1 MUST */           \
-  X(kServerIpv4NotGlobal, "teredo_server_ipv4_not_global")           /* §9.1 [derived] */        \
-  X(kLoopOwnIpv4Destination, "loop_destination_embeds_own_ipv4")     /* §9.1, §9.2 */           \
-  X(kLoopOwnIpv4Source, "loop_source_embeds_own_ipv4")               /* §9.1 (6to4, ISATAP) */   \
-  X(kLoopTeredoSource, "loop_teredo_source_from_native")             /* §9.1 */                  \
-  X(kSourceNotGlobal6, "ipv6_source_not_global")                     /* RFC 4291 scope */         \
-  X(kSourceNotServed, "source_not_served")                           /* §7.3.5, host-specific */ \
-  X(kPeerUnreachable, "peer_unreachable")                            /* §5.4.1 hold-down */      \
-  X(kQueueFullPeer, "queue_full_peer")                               /* §5.4.1 queue limit */    \
-  X(kQueueFullTotal, "queue_full_total")                             /* §5.4.1 queue limit */    \
-  X(kQueueDroppedUnreachable, "queued_dropped_peer_unreachable")     /* §5.4.1: with entry */    \
-  X(kQueueDroppedEvicted, "queued_dropped_peer_evicted")             /* LRU eviction */           \
-  /* both directions */                                                                           \
-  X(kHopLimitExceeded, "hop_limit_exceeded") /* §9.6, RFC 8200 */
+#define SHIPWORM_RELAY_DROP_REASONS(X)                                                          \
+  /* from clients (on_udp), RFC 4380 §5.4.2 and RFC 6324 §3.3 */                              \
+  X(kLoopFromOwnAddress, "loop_from_own_address")         /* RFC 6324 §3.3 */                  \
+  X(kSourceNotGlobal, "ipv4_source_not_global")           /* §5.2.4 */                         \
+  X(kSourceNotTeredo, "ipv6_source_not_teredo")           /* §5.4.2 */                         \
+  X(kTeredoSourceMismatch, "teredo_source_mismatch")      /* §5.4.2: spoofing */               \
+  X(kUnknownPeer, "unknown_peer")                         /* §5.4.2 "may" */                   \
+  X(kLoopTeredoDestination, "loop_teredo_destination")    /* RFC 6324 §3.3 */                  \
+  X(kDestinationNotGlobal, "ipv6_destination_not_global") /* RFC 4291 scope */                  \
+  X(kDestinationNotServed, "destination_not_served")      /* §5.4.2 */                         \
+  /* from the native side (on_tun), RFC 4380 §5.4.1 and RFC 6324 §3.3 */                      \
+  X(kDestinationNotTeredo, "destination_not_teredo")                 /* §5.4.1 */              \
+  X(kDestinationIpv4NotGlobal, "teredo_destination_ipv4_not_global") /* §5.4.1 MUST */         \
+  X(kServerIpv4NotGlobal, "teredo_server_ipv4_not_global")       /* RFC 6324 §3.3 [derived] */ \
+  X(kLoopOwnIpv4Destination, "loop_destination_embeds_own_ipv4") /* RFC 6324 §3.3 */           \
+  X(kLoopOwnIpv4Source, "loop_source_embeds_own_ipv4")   /* RFC 6324 §3.3 (6to4, ISATAP) */    \
+  X(kLoopTeredoSource, "loop_teredo_source_from_native") /* RFC 6324 §3.3 */                   \
+  X(kSourceNotGlobal6, "ipv6_source_not_global")         /* RFC 4291 scope */                   \
+  X(kSourceNotServed, "source_not_served")               /* §7.3.5, host-specific */           \
+  X(kPeerUnreachable, "peer_unreachable")                /* §5.4.1 hold-down */                \
+  X(kQueueFullPeer, "queue_full_peer")                   /* §5.4.1 queue limit */              \
+  X(kQueueFullTotal, "queue_full_total")                 /* §5.4.1 queue limit */              \
+  X(kQueueDroppedUnreachable, "queued_dropped_peer_unreachable") /* §5.4.1: with entry */      \
+  X(kQueueDroppedEvicted, "queued_dropped_peer_evicted")         /* LRU eviction */             \
+  /* both directions */                                                                         \
+  X(kHopLimitExceeded, "hop_limit_exceeded") /* RFC 8200 §3 */
 
 enum class RelayDrop : std::uint8_t {
 #define SHIPWORM_X(name, text) name,
@@ -131,7 +131,7 @@ struct RelayEngineConfig {
   bool honour_cone_bit = false;
   std::uint32_t prefix = wire::kTeredoPrefix;
   // The relay's own IPv4 addresses (local ones and its public mapping), for the loop checks
-  // of rfc-checklist §9.
+  // of RFC 6324 §3.3 applied to Teredo.
   std::vector<wire::Ipv4Address> own_ipv4;
   // Native addresses served (§5.4.2). Empty: everything outside the Teredo prefix (a routed
   // relay). Host-specific mode requires the host's own addresses here.
@@ -142,7 +142,8 @@ struct RelayEngineConfig {
   std::optional<wire::Ipv6Address> relay_address;
   UnknownPeerPolicy unknown_peers = UnknownPeerPolicy::kForward;
   // Act as an IPv6 router: decrement the hop limit, drop at 0 with Time Exceeded
-  // (rfc-checklist §4.7, §9.6). Ignored (off) in host-specific mode.
+  // (RFC 8200 §3, RFC 4443 §3.3; it ends any routing loop). Ignored (off) in host-specific
+  // mode.
   bool decrement_hop_limit = true;
   // Entries with no traffic either way for this long are removed (minimum 4 s).
   Duration peer_idle_timeout = std::chrono::seconds(120);
@@ -155,12 +156,12 @@ struct RelayEngineConfig {
   TokenBucketConfig bubble_reply_limit{0.5, 1};  // per unknown client: one answer per 2 s
   std::size_t rate_limit_slots = 4096;
   std::uint64_t hash_key = 0;  // from the CSPRNG in the daemon
-  // RFC 6081 §5.2 Symmetric NAT Support with the relay as the client's peer (rfc-checklist
-  // §8.1): every indirect bubble carries a fresh random 4-byte Nonce Trailer, kept as the
-  // peer's Nonce Sent (PeerTable's RFC 6081 state is then allocated), and a direct bubble
-  // whose UDP source differs from the embedded mapping is accepted only if it echoes it; the
-  // peer's mapping becomes the observed source. nullptr: no nonces, RFC 4380 §5.4.2 only (a
-  // client behind a symmetric NAT then cannot answer our bubbles). Not owned.
+  // RFC 6081 §5.2 Symmetric NAT Support with the relay as the client's peer: every indirect bubble
+  // carries a fresh random 4-byte Nonce Trailer, kept as the peer's Nonce Sent (PeerTable's RFC
+  // 6081 state is then allocated), and a direct bubble whose UDP source differs from the embedded
+  // mapping is accepted only if it echoes it; the peer's mapping becomes the observed source.
+  // nullptr: no nonces, RFC 4380 §5.4.2 only (a client behind a symmetric NAT then cannot answer
+  // our bubbles). Not owned.
   RandomSource* random = nullptr;
 };
 
@@ -215,7 +216,7 @@ class RelayEngine {
   void forward_native(TimePoint now, const wire::Ipv6View& ip, const wire::Endpoint& from,
                       std::uint8_t* writable, ActionSink& out);
   void trust(TimePoint now, PeerId id, const wire::Endpoint& from, ActionSink& out);
-  // RFC 6081 §5.2.3 (rfc-checklist §8.1.6): a direct bubble from `from`, which is not the
+  // RFC 6081 §5.2.3: a direct bubble from `from`, which is not the
   // embedded mapping, that echoes the Nonce Sent of an existing peer.
   [[nodiscard]] bool echoes_nonce_sent(PeerId id, const wire::Trailers* trailers) const;
   void answer_bubble(TimePoint now, PeerId id, const wire::Ipv6View& ip, const wire::Endpoint& from,

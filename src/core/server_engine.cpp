@@ -157,7 +157,7 @@ ServerOutput ServerEngine::on_datagram(TimePoint now, const ReceivedDatagram& d)
   // a bubble makes the client answer directly (§5.2.3).
   if (dst->server == config_.primary) wire::write_origin_indication(w, d.source);
   w.bytes(ip.packet);
-  w.bytes(ip.trailing);  // RFC 6081 trailers travel intact (rfc-checklist §3.5)
+  w.bytes(ip.trailing);  // RFC 6081 §4 trailers travel intact (else §5.2.3 nonces never arrive)
   ++counters_.forwarded_teredo;
   return {ServerOutput::Kind::kUdp, config_.primary, dst->mapped, w.written()};
 }

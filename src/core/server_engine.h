@@ -1,6 +1,6 @@
 // The Teredo server (RFC 4380 §5.3, RFC 5991 §3.2), sans-I/O: one received datagram in,
 // at most one datagram out. It keeps no per-client state; the only memory is the fixed-size
-// rate limiter (design.md §4).
+// rate limiter (rate_limiter.h).
 #pragma once
 
 #include <array>
@@ -25,7 +25,7 @@ namespace shipworm::core {
 #define SHIPWORM_SERVER_DROP_REASONS(X)                                                 \
   X(kNotBubbleOrIcmpv6, "not_bubble_or_icmpv6")              /* §5.3.1 rule 2 */       \
   X(kSourceNotGlobal, "ipv4_source_not_global")              /* §5.3.1 rule 3 */       \
-  X(kFromOwnAddress, "loop_from_own_address")                /* rfc-checklist §3.9 */  \
+  X(kFromOwnAddress, "loop_from_own_address")                /* Miredo's loop fix */    \
   X(kAuthMissing, "auth_missing")                            /* §5.3.1 rule 4 */       \
   X(kAuthUnknownClient, "auth_unknown_client")               /* §5.3.1 rule 4 */       \
   X(kAuthFailed, "auth_failed")                              /* §5.3.1 rule 4 */       \
@@ -35,9 +35,9 @@ namespace shipworm::core {
   X(kBubbleToNative, "bubble_to_native_destination")         /* §2.8: Teredo only */   \
   X(kDestinationNotGlobal, "ipv6_destination_not_global")    /* §5.3.1 */              \
   X(kTeredoDestinationInvalid, "teredo_destination_invalid") /* §5.3.1 */              \
-  X(kLoopToOwnAddress, "loop_to_own_address")                /* rfc-checklist §9.4 */  \
+  X(kLoopToOwnAddress, "loop_to_own_address")                /* RFC 6324 §3.3 */       \
   X(kIcmpv6TooLarge, "icmpv6_payload_too_large")             /* Miredo's cap */         \
-  X(kHopLimitExceeded, "hop_limit_exceeded")                 /* router rule, §9.6 */   \
+  X(kHopLimitExceeded, "hop_limit_exceeded")                 /* RFC 8200 §3 */         \
   X(kRateLimitedRs, "rate_limited_rs")                                                  \
   X(kRateLimitedForward, "rate_limited_forward")
 
@@ -68,8 +68,8 @@ struct ServerEngineConfig {
   std::uint32_t prefix = wire::kTeredoPrefix;  // Miredo's `Prefix`: the /32 service prefix
   std::uint32_t mtu = wire::kDefaultMtu;       // advertised in the RA (RFC 4380 §5.1.2)
   // Miredo (and Microsoft's servers) refuse to relay non-bubble ICMPv6 whose IPv6 payload is
-  // larger than 88 bytes, so the server is no general-purpose relay (rfc-checklist §3.9).
-  // nullopt relays any size, as RFC 4380 §5.3 literally allows.
+  // larger than 88 bytes, so the server is no general-purpose relay (Miredo's rule, not RFC
+  // 4380's). nullopt relays any size, as RFC 4380 §5.3 literally allows.
   std::optional<std::uint16_t> max_icmpv6_payload = 88;
   // Per source IPv4 address. A CGNAT puts thousands of clients behind one address, each
   // sending an RS every ~30 s, hence the generous defaults.

@@ -684,7 +684,7 @@ TEST_F(ClientEngineTest, Rfc4380_5_2_4_Case5_DirectPacketFromThePeerFlushesTheQu
   EXPECT_EQ(sent_to({kServer2.primary, 3544}).size(), 1u);
 }
 
-// rfc-checklist §10.5: bubbles at t = 0, 2, 4, 6 s; nothing more; unreachable at 8 s.
+// RFC 4380 §5.2.4 case 5 and §5.2.6: bubbles at t = 0, 2, 4, 6 s; nothing more; unreachable at 8 s.
 TEST_F(ClientEngineTest, Rfc4380_5_2_4_Case5_BubblesRepeatEvery2sThreeTimesThenUnreachable) {
   qualify();
   const TimePoint start = now_;

@@ -1,4 +1,4 @@
-// Maintenance (RFC 4380 §5.2, §5.2.5; RFC 6081 §5.1.1; rfc-checklist §2.6) and the server
+// Maintenance (RFC 4380 §5.2, §5.2.5; RFC 6081 §5.1.1) and the server
 // rotation with failover and bounded backoff.
 #include <gtest/gtest.h>
 
@@ -117,7 +117,8 @@ TEST_F(MaintenanceTest, Rfc4380_5_2_5_NewMappingWithdrawsTheOldAddressForANewOne
   EXPECT_EQ(counters_.address_changes, 1u);
 }
 
-// rfc-checklist §10.5 timing applied to refresh: RS at D, D+4, D+8 -> lost at D+12.
+// RFC 4380 §5.2.1 timing (4 s, 3 attempts) applied to refresh (§5.2.5): RS at D, D+4, D+8 -> lost
+// at D+12.
 TEST_F(MaintenanceTest, Rfc4380_5_2_5_ServerLostAfterThreeUnansweredSolicitations) {
   start(0.5);
   const TimePoint d = solicit();

@@ -1,4 +1,4 @@
-// Qualification (RFC 4380 §5.2.1, RFC 5991 §3.2, RFC 6081 §5.2-5.4; rfc-checklist §2.2, §10.5).
+// Qualification (RFC 4380 §5.2.1, RFC 5991 §3.2, RFC 6081 §5.2-5.4).
 #include <gtest/gtest.h>
 
 #include "core/qualification.h"
@@ -69,7 +69,7 @@ TEST_F(QualificationTest, Rfc5991_3_2_FirstSolicitationIsAConeZeroRsWithNonceToT
   EXPECT_EQ(counters_.rs_sent, 1u);
 }
 
-// rfc-checklist §10.5: RS to the primary at t = 0, 4, 8 -> Off-line at t = 12 s.
+// RFC 4380 §5.2.1: RS to the primary at t = 0, 4, 8 -> Off-line at t = 12 s.
 TEST_F(QualificationTest, Rfc4380_5_2_1_OfflineAfterThreeUnansweredSolicitations) {
   start();
   EXPECT_EQ(q_->on_timer(t0 + 3999ms, sink_), Qualification::Step::kNothing);
