@@ -31,7 +31,7 @@ void expect_no_leak(const ClientHost& c) {
 // symmetric NAT reaches the relay from another port. An RFC 4380-only relay (Miredo's;
 // nonces off) therefore fails it (RFC 4380 §5.2.1: a symmetric NAT makes Teredo unusable).
 // shipworm's relay, like the daemon, puts an RFC 6081 §5.2 nonce in its indirect bubbles
-// (rfc-checklist §8.1): the client echoes it in its direct bubble from the new port, the
+// (RFC 6081 §5.2.3, §5.2.6): the client echoes it in its direct bubble from the new port, the
 // relay takes that port as the client's mapping, and the exchange succeeds.
 bool native_reachable(NatKind k, bool relay_nonces) { return relay_nonces || !is_symmetric(k); }
 

@@ -68,7 +68,7 @@ TEST_P(QualificationBehind, DetectsTheNatTypeAndKeepsTheAddress) {
 INSTANTIATE_TEST_SUITE_P(EveryNat, QualificationBehind, ::testing::ValuesIn(kAllNatKinds),
                          nat_param_name);
 
-// rfc-checklist §10.5: RSs to the primary at t = 0, 4, 8 (T = 4 s, N = 3) and Off-line at
+// docs/rfc-notes.md §6.5: RSs to the primary at t = 0, 4, 8 (T = 4 s, N = 3) and Off-line at
 // exactly t = 12 s when all are lost; then a bounded backoff (10 s, randomized to 75-100 %).
 TEST(Qualification, Rfc4380_5_2_1_ServerUnreachableGoesOfflineAt12sThenRetries) {
   for_each_seed(kSeeds, [&](std::uint64_t seed) {

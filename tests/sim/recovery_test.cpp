@@ -62,7 +62,8 @@ TEST(Recovery, Rfc4380_5_2_5_ShortMappingTimeoutChangesTheAddressEachRefreshButS
   });
 }
 
-// The server keeps no client state (design.md §4): an instant restart goes unnoticed.
+// The server keeps no client state (docs/architecture.md, "House rules"): an instant restart
+// goes unnoticed.
 TEST(Recovery, ServerRestartWithoutDowntimeIsInvisibleToClients) {
   for_each_seed(kSeeds, [&](std::uint64_t seed) {
     Scenario s(seed);
