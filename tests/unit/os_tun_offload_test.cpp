@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "child_test_util.h"
+#include "ipv6_test_packets.h"
 #include "os/linux/netlink.h"
 #include "os/linux/private_netns.h"
 #include "os/linux/sysctl.h"
@@ -46,44 +47,12 @@ const Ipv6Address kTeredo = v6("2001:0:c633:6401::1");   // ours, on the TUN
 const Ipv6Address kRemote = v6("2001:0:c633:6401::99");  // the sender, "behind" the TUN
 const Ipv6Address kOther = v6("2001:0:c633:6401::77");   // routed back into the TUN
 
-// An IPv6/UDP packet with a correct checksum; payload bytes derived from `seed`.
-Packet udp_packet(const Ipv6Address& src, const Ipv6Address& dst, std::uint16_t sport,
-                  std::uint16_t dport, std::size_t payload, std::size_t seed,
-                  std::uint8_t hop_limit = 64) {
-  const auto udp_length = static_cast<std::uint16_t>(8 + payload);
-  Packet p(kIpv6UdpHeaders + payload);
-  p[0] = 0x60;
-  p[4] = static_cast<std::uint8_t>(udp_length >> 8);
-  p[5] = static_cast<std::uint8_t>(udp_length);
-  p[6] = 17;
-  p[7] = hop_limit;
-  std::copy(src.bytes.begin(), src.bytes.end(), p.begin() + 8);
-  std::copy(dst.bytes.begin(), dst.bytes.end(), p.begin() + 24);
-  p[40] = static_cast<std::uint8_t>(sport >> 8);
-  p[41] = static_cast<std::uint8_t>(sport);
-  p[42] = static_cast<std::uint8_t>(dport >> 8);
-  p[43] = static_cast<std::uint8_t>(dport);
-  p[44] = p[4];
-  p[45] = p[5];
-  for (std::size_t k = 0; k < payload; ++k) {
-    p[kIpv6UdpHeaders + k] = static_cast<std::uint8_t>(seed * 13 + k);
-  }
-  std::uint8_t pseudo[8] = {
-      0, 0, static_cast<std::uint8_t>(udp_length >> 8), static_cast<std::uint8_t>(udp_length), 0, 0,
-      0, 17};
-  std::uint32_t sum = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
-  sum = wire::ones_complement_sum(pseudo, sum);
-  sum = wire::ones_complement_sum(wire::Bytes(p).subspan(40), sum);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  std::uint16_t check = static_cast<std::uint16_t>(~sum);
-  if (check == 0) check = 0xffff;
-  p[46] = static_cast<std::uint8_t>(check >> 8);
-  p[47] = static_cast<std::uint8_t>(check);
-  return p;
-}
+// Packets with correct checksums, shared with the TUN-run and relay-worker tests.
+using test::tcp6_packet;
+using test::udp6_packet;
 
 TEST(UdpCoalesce, CoalescableOnlyForPlainCorrectUdp) {
-  Packet p = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  Packet p = udp6_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
   EXPECT_EQ(coalescable_udp_payload(p), 100U);
   Packet bad = p;
   bad[60] ^= 1;  // payload corrupted: the checksum no longer matches
@@ -100,18 +69,18 @@ TEST(UdpCoalesce, CoalescableOnlyForPlainCorrectUdp) {
   Packet longer = p;
   longer.push_back(0);  // read length disagrees with the headers
   EXPECT_EQ(coalescable_udp_payload(longer), 0U);
-  EXPECT_EQ(coalescable_udp_payload(udp_packet(kRemote, kTeredo, 1, 2, 0, 1)), 0U);  // empty
+  EXPECT_EQ(coalescable_udp_payload(udp6_packet(kRemote, kTeredo, 1, 2, 0, 1)), 0U);  // empty
   EXPECT_EQ(coalescable_udp_payload(wire::Bytes(p).first(40)), 0U);
 }
 
 TEST(UdpCoalesce, SameFlowComparesAddressesPortsAndHeaderFields) {
-  const Packet a = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
-  EXPECT_TRUE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2000, 50, 2)));
-  EXPECT_FALSE(same_udp_flow(a, udp_packet(kOther, kTeredo, 1000, 2000, 100, 1)));
-  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kOther, 1000, 2000, 100, 1)));
-  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1001, 2000, 100, 1)));
-  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2001, 100, 1)));
-  EXPECT_FALSE(same_udp_flow(a, udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1, 63)));
+  const Packet a = udp6_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  EXPECT_TRUE(same_udp_flow(a, udp6_packet(kRemote, kTeredo, 1000, 2000, 50, 2)));
+  EXPECT_FALSE(same_udp_flow(a, udp6_packet(kOther, kTeredo, 1000, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp6_packet(kRemote, kOther, 1000, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp6_packet(kRemote, kTeredo, 1001, 2000, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp6_packet(kRemote, kTeredo, 1000, 2001, 100, 1)));
+  EXPECT_FALSE(same_udp_flow(a, udp6_packet(kRemote, kTeredo, 1000, 2000, 100, 1, 63)));
   Packet label = a;
   label[3] = 1;  // flow label
   EXPECT_FALSE(same_udp_flow(a, label));
@@ -121,7 +90,7 @@ TEST(UdpCoalesce, SameFlowComparesAddressesPortsAndHeaderFields) {
 }
 
 TEST(UdpCoalesce, GsoHeadHoldsTheWholeLengthAndThePseudoHeaderSum) {
-  Packet p = udp_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
+  Packet p = udp6_packet(kRemote, kTeredo, 1000, 2000, 100, 1);
   const Packet original = p;
   const UdpHeadBackup b = make_udp_gso_head(p, 1000);
   EXPECT_EQ((p[4] << 8) | p[5], 1008);
@@ -206,11 +175,11 @@ TEST(TunOffload, OneGsoWriteArrivesAsSeparateDatagrams) {
     // 20 datagrams of 1000 bytes and a shorter last one, then a run of 64 small ones.
     std::vector<Packet> big;
     for (std::size_t i = 0; i < 20; ++i)
-      big.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 1000, i));
-    big.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 321, 20));
+      big.push_back(udp6_packet(kRemote, kTeredo, 5000, 4000, 1000, i));
+    big.push_back(udp6_packet(kRemote, kTeredo, 5000, 4000, 321, 20));
     std::vector<Packet> small;
     for (std::size_t i = 0; i < 64; ++i)
-      small.push_back(udp_packet(kRemote, kTeredo, 5000, 4000, 64, 100 + i));
+      small.push_back(udp6_packet(kRemote, kTeredo, 5000, 4000, 64, 100 + i));
     std::vector<Packet> expected = big;
     expected.insert(expected.end(), small.begin(), small.end());
     if (auto e = write_coalesced(*tun, big); !e.empty()) return e;
@@ -250,8 +219,8 @@ TEST(TunOffload, ForwardedSuperPacketIsCutIntoTheOriginalPackets) {
 
     std::vector<Packet> run;
     for (std::size_t i = 0; i < 9; ++i)
-      run.push_back(udp_packet(kRemote, kOther, 7000, 7001, 1200, i));
-    run.push_back(udp_packet(kRemote, kOther, 7000, 7001, 17, 9));
+      run.push_back(udp6_packet(kRemote, kOther, 7000, 7001, 1200, i));
+    run.push_back(udp6_packet(kRemote, kOther, 7000, 7001, 17, 9));
     std::vector<Packet> expected = run;
     for (auto& p : expected) {
       p[7] = 63;  // forwarded once
@@ -297,7 +266,7 @@ TEST(TunOffload, OtherPacketsPassWithAZeroHeader) {
     local.sin6_port = htons(4001);
     std::memcpy(&local.sin6_addr, kTeredo.bytes.data(), 16);
     CHILD_CHECK(bind(s.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) == 0, "bind");
-    const Packet u = udp_packet(kRemote, kTeredo, 9, 4001, 30, 3);
+    const Packet u = udp6_packet(kRemote, kTeredo, 9, 4001, 30, 3);
     CHILD_CHECK(tun->write(u).ok(), "write udp");
 
     std::vector<std::uint8_t> buf(65536);
@@ -507,73 +476,30 @@ TEST(TunOffload, UsoReadsAreCutIntoTheDatagramsSent) {
   });
 }
 
-// An IPv6/TCP data segment with a timestamp option and a correct checksum.
-Packet tcp_packet(const Ipv6Address& src, const Ipv6Address& dst, std::uint32_t seq,
-                  std::size_t payload, std::size_t seed, std::uint8_t flags = 0x10) {
-  const std::size_t header = 32;
-  Packet p(40 + header + payload);
-  p[0] = 0x60;
-  p[4] = static_cast<std::uint8_t>((header + payload) >> 8);
-  p[5] = static_cast<std::uint8_t>(header + payload);
-  p[6] = 6;
-  p[7] = 64;
-  std::copy(src.bytes.begin(), src.bytes.end(), p.begin() + 8);
-  std::copy(dst.bytes.begin(), dst.bytes.end(), p.begin() + 24);
-  p[40] = 0x9c;  // ports 40000 -> 5201
-  p[41] = 0x40;
-  p[42] = 0x14;
-  p[43] = 0x51;
-  p[44] = static_cast<std::uint8_t>(seq >> 24);
-  p[45] = static_cast<std::uint8_t>(seq >> 16);
-  p[46] = static_cast<std::uint8_t>(seq >> 8);
-  p[47] = static_cast<std::uint8_t>(seq);
-  p[51] = 1;     // ack
-  p[52] = 0x80;  // 32-byte header
-  p[53] = flags;
-  p[54] = 0x02;  // window
-  p[60] = 1;     // NOP NOP TS
-  p[61] = 1;
-  p[62] = 8;
-  p[63] = 10;
-  p[67] = 42;  // TSval
-  for (std::size_t k = 0; k < payload; ++k) p[72 + k] = static_cast<std::uint8_t>(seed * 5 + k);
-  const std::size_t len = header + payload;
-  std::uint8_t pseudo[8] = {
-      0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, 6};
-  std::uint32_t sum = wire::ones_complement_sum(wire::Bytes(p).subspan(8, 32));
-  sum = wire::ones_complement_sum(pseudo, sum);
-  sum = wire::ones_complement_sum(wire::Bytes(p).subspan(40), sum);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  const auto check = static_cast<std::uint16_t>(~sum);
-  p[56] = static_cast<std::uint8_t>(check >> 8);
-  p[57] = static_cast<std::uint8_t>(check);
-  return p;
-}
-
 TEST(TcpCoalesce, CoalescableAndFollowRules) {
-  const Packet a = tcp_packet(kRemote, kOther, 1000, 1200, 1);
+  const Packet a = tcp6_packet(kRemote, kOther, 1000, 1200, 1);
   EXPECT_EQ(coalescable_tcp_payload(a), 1200U);
   EXPECT_EQ(tcp_header_length(a), 32U);
-  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x18)), 1200U);
-  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x11)), 0U);  // FIN
-  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 1200, 1, 0x12)), 0U);  // SYN
-  EXPECT_EQ(coalescable_tcp_payload(tcp_packet(kRemote, kOther, 1000, 0, 1)), 0U);  // pure ACK
+  EXPECT_EQ(coalescable_tcp_payload(tcp6_packet(kRemote, kOther, 1000, 1200, 1, 0x18)), 1200U);
+  EXPECT_EQ(coalescable_tcp_payload(tcp6_packet(kRemote, kOther, 1000, 1200, 1, 0x11)), 0U);  // FIN
+  EXPECT_EQ(coalescable_tcp_payload(tcp6_packet(kRemote, kOther, 1000, 1200, 1, 0x12)), 0U);  // SYN
+  EXPECT_EQ(coalescable_tcp_payload(tcp6_packet(kRemote, kOther, 1000, 0, 1)), 0U);  // pure ACK
   Packet bad = a;
   bad[100] ^= 1;
   EXPECT_EQ(coalescable_tcp_payload(bad), 0U);  // checksum
   EXPECT_EQ(coalescable_udp_payload(a), 0U);
 
-  EXPECT_TRUE(tcp_can_follow(a, 1200, tcp_packet(kRemote, kOther, 2200, 1200, 2)));
-  EXPECT_TRUE(tcp_can_follow(a, 2400, tcp_packet(kRemote, kOther, 3400, 500, 3, 0x18)));
-  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp_packet(kRemote, kOther, 2201, 1200, 2)));  // gap
-  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp_packet(kTeredo, kOther, 2200, 1200, 2)));  // flow
-  Packet ts = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  EXPECT_TRUE(tcp_can_follow(a, 1200, tcp6_packet(kRemote, kOther, 2200, 1200, 2)));
+  EXPECT_TRUE(tcp_can_follow(a, 2400, tcp6_packet(kRemote, kOther, 3400, 500, 3, 0x18)));
+  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp6_packet(kRemote, kOther, 2201, 1200, 2)));  // gap
+  EXPECT_FALSE(tcp_can_follow(a, 1200, tcp6_packet(kTeredo, kOther, 2200, 1200, 2)));  // flow
+  Packet ts = tcp6_packet(kRemote, kOther, 2200, 1200, 2);
   ts[67] = 43;  // another timestamp
   EXPECT_FALSE(tcp_can_follow(a, 1200, ts));
-  Packet ack = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  Packet ack = tcp6_packet(kRemote, kOther, 2200, 1200, 2);
   ack[51] = 2;  // another acknowledgment number
   EXPECT_FALSE(tcp_can_follow(a, 1200, ack));
-  Packet win = tcp_packet(kRemote, kOther, 2200, 1200, 2);
+  Packet win = tcp6_packet(kRemote, kOther, 2200, 1200, 2);
   win[55] = 1;  // another window
   EXPECT_FALSE(tcp_can_follow(a, 1200, win));
 
@@ -597,9 +523,9 @@ TEST(TunOffload, TcpSuperPacketIsCutIntoTheOriginalSegments) {
     std::vector<Packet> run;
     std::uint32_t seq = 0xfffff000;  // wraps inside the run
     for (std::size_t i = 0; i < 7; ++i, seq += 1188) {
-      run.push_back(tcp_packet(kRemote, kOther, seq, 1188, i));
+      run.push_back(tcp6_packet(kRemote, kOther, seq, 1188, i));
     }
-    run.push_back(tcp_packet(kRemote, kOther, seq, 300, 7, 0x18));  // ACK PSH, shorter
+    run.push_back(tcp6_packet(kRemote, kOther, seq, 300, 7, 0x18));  // ACK PSH, shorter
     std::vector<Packet> expected = run;
     for (auto& p : expected) p[7] = 63;
     std::size_t total = 0;
