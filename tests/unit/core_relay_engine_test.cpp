@@ -529,7 +529,7 @@ TEST_F(RelayEngineTest, Rfc4380_5_4_1_MustDropNonGlobalEmbeddedIpv4) {
   EXPECT_EQ(engine_->peers().size(), 0u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsTeredoDestinationWhoseServerIsNotGlobal) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsTeredoDestinationWhoseServerIsNotGlobal) {
   EXPECT_TRUE(tun(packet(kNative, teredo_of(kClient, 0, v4("10.0.0.1")))).empty());
   EXPECT_EQ(dropped(RelayDrop::kServerIpv4NotGlobal), 1u);
 }
@@ -548,13 +548,13 @@ TEST_F(RelayEngineTest, Rfc4380_5_4_1_DropsMalformedNativePacket) {
   EXPECT_EQ(malformed(wire::DropReason::kIpv6Truncated), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsDestinationEmbeddingOwnIpv4) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsDestinationEmbeddingOwnIpv4) {
   EXPECT_TRUE(tun(packet(kNative, teredo_of({kRelayIpv4, 3544}))).empty());
   EXPECT_TRUE(tun(packet(kNative, teredo_of(kClient, 0, kRelayIpv4))).empty());
   EXPECT_EQ(dropped(RelayDrop::kLoopOwnIpv4Destination), 2u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsSourceEmbeddingOwnIpv4In6to4OrIsatap) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsSourceEmbeddingOwnIpv4In6to4OrIsatap) {
   // 2002:c000:0263::/48 is 6to4 for 192.0.2.99; ISATAP IIDs ::0:5efe:V4 and ::200:5efe:V4.
   for (const char* s :
        {"2002:c000:263::1", "2001:db8::5efe:c000:263", "2001:db8::200:5efe:c000:263"}) {
@@ -565,7 +565,7 @@ TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsSourceEmbeddingOwnIpv4In6to4OrIsat
   EXPECT_EQ(tun(packet(v6("2002:c000:264::1"), kClientAddr)).size(), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsTeredoSourceArrivingFromNativeSide) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsTeredoSourceArrivingFromNativeSide) {
   EXPECT_TRUE(tun(packet(teredo_of(kClient2), kClientAddr)).empty());
   EXPECT_EQ(dropped(RelayDrop::kLoopTeredoSource), 1u);
 }
@@ -585,7 +585,7 @@ TEST_F(RelayEngineTest, Rfc4380_7_3_5_DropsSourcesOutsideServedRange) {
   EXPECT_EQ(tun(packet(kNative, kClientAddr)).size(), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_4_7_HopLimitDecrementedAndExpiryAnsweredWithTimeExceeded) {
+TEST_F(RelayEngineTest, Rfc4443_3_3_HopLimitDecrementedAndExpiryAnsweredWithTimeExceeded) {
   make_trusted();
   const auto out = tun(packet(kNative, kClientAddr, 2), t0 + 1s);
   ASSERT_EQ(out.size(), 1u);
@@ -679,7 +679,7 @@ TEST_F(RelayEngineTest, Rfc4380_5_2_4_DropsNonGlobalIpv4Source) {
   EXPECT_EQ(dropped(RelayDrop::kSourceNotGlobal), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_1_DropsDatagramFromOwnAddress) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsDatagramFromOwnAddress) {
   const Endpoint self{kRelayIpv4, 3544};
   EXPECT_TRUE(udp(self, packet(teredo_of(self), kNative)).empty());
   EXPECT_EQ(dropped(RelayDrop::kLoopFromOwnAddress), 1u);
@@ -709,12 +709,12 @@ TEST_F(RelayEngineTest, Rfc4380_5_2_3_TrustPolicyCreatesTrustedEntrySoRepliesGoD
   EXPECT_FALSE(wire::is_bubble(out[0].ip()));
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_2_NeverForwardsUdpPacketBackToTeredo) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_NeverForwardsUdpPacketBackToTeredo) {
   EXPECT_TRUE(udp(kClient, packet(kClientAddr, teredo_of(kClient2))).empty());
   EXPECT_EQ(dropped(RelayDrop::kLoopTeredoDestination), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_9_2_DropsDestinationEmbeddingOwnIpv4) {
+TEST_F(RelayEngineTest, Rfc6324_3_3_DropsClientPacketWhoseDestinationEmbedsOwnIpv4) {
   EXPECT_TRUE(udp(kClient, packet(kClientAddr, v6("2002:c000:263::5"))).empty());
   EXPECT_TRUE(udp(kClient, packet(kClientAddr, v6("2001:db8::200:5efe:a00:2"))).empty());
   EXPECT_EQ(dropped(RelayDrop::kLoopOwnIpv4Destination), 2u);
@@ -732,7 +732,7 @@ TEST_F(RelayEngineTest, Rfc4380_5_4_2_DropsDestinationNotServedOrNotGlobal) {
   EXPECT_EQ(udp(kClient, packet(kClientAddr, kNative)).size(), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_4_7_ClientPacketWithExpiringHopLimitGetsTimeExceeded) {
+TEST_F(RelayEngineTest, Rfc4443_3_3_ClientPacketWithExpiringHopLimitGetsTimeExceeded) {
   const auto out = udp(kClient, packet(kClientAddr, kNative, 1));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].udp);  // back to the client over UDP
@@ -893,13 +893,13 @@ RelayEngineConfig host_specific() {
   return c;
 }
 
-TEST(RelayEngineHostSpecific, RfcChecklist_5_RequiresTheHostsAddresses) {
+TEST(RelayEngineHostSpecific, Rfc4380_5_5_HostSpecificRequiresTheHostsAddresses) {
   auto c = host_specific();
   c.served.clear();
   EXPECT_THROW(RelayEngine{c}, std::invalid_argument);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_5_5_HostSpecificFlowPingReplyViaBubbleThenDirect) {
+TEST_F(RelayEngineTest, Rfc4380_5_4_1_HostSpecificFlowPingReplyViaBubbleThenDirect) {
   reset(host_specific());
   // 1. The client's ping reaches the host natively (through its server); the host's stack
   //    answers, and the reply to 2001::/32 comes to the engine from the tun.
@@ -921,7 +921,7 @@ TEST_F(RelayEngineTest, RfcChecklist_5_5_HostSpecificFlowPingReplyViaBubbleThenD
   EXPECT_EQ(in[0].ip().hop_limit, 1);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_5_3_HostSpecificServesOnlyTheHostsAddresses) {
+TEST_F(RelayEngineTest, Rfc4380_5_4_HostSpecificServesOnlyTheHostsAddresses) {
   reset(host_specific());
   EXPECT_TRUE(udp(kClient, packet(kClientAddr, kNative)).empty());
   EXPECT_EQ(dropped(RelayDrop::kDestinationNotServed), 1u);
@@ -932,7 +932,7 @@ TEST_F(RelayEngineTest, RfcChecklist_5_3_HostSpecificServesOnlyTheHostsAddresses
   EXPECT_EQ(udp(kClient, packet(kClientAddr, kNative)).size(), 1u);
 }
 
-TEST_F(RelayEngineTest, RfcChecklist_5_6_HostSpecificBehindNatSendsDirectBubbleToo) {
+TEST_F(RelayEngineTest, Rfc4380_5_4_1_HostSpecificBehindNatSendsDirectBubbleToo) {
   auto c = host_specific();
   c.behind_restricted_nat = true;
   reset(c);
