@@ -4,12 +4,20 @@
 #include "core/client_engine.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <utility>
 
 namespace shipworm::core {
 namespace {
 
 constexpr std::size_t kScratchSize = wire::kMaxUdpPayload + 64;
+
+std::string one_decimal(double v) {
+  std::array<char, 32> b{};
+  std::snprintf(b.data(), b.size(), "%.1f", v);
+  return b.data();
+}
 
 MaintenanceConfig maintenance_config(const ClientEngineConfig& c) {
   MaintenanceConfig m = c.maintenance;
@@ -53,6 +61,7 @@ ClientStatus ClientEngine::status() const {
   s.server = rotation_.current();
   s.server_index = rotation_.index();
   s.retry_at = retry_at_;
+  s.last_network_change = change_;
   if (state_ == ClientState::kQualified) {
     s.address = maintenance_.address();
     s.mapping = maintenance_.mapping();
@@ -109,6 +118,7 @@ void ClientEngine::on_qualification_step(TimePoint now, Qualification::Step step
     rotation_.after_success();
     maintenance_.start(now, qualified_);
     own_ = maintenance_.address().to_ipv6();
+    if (change_ && !change_->recovered_in) change_->recovered_in = now - change_->at;
     const std::string cause =
         "qualified with " + rotation_.current().to_string() + ": " + qualified_.summary;
     AddressChange change{std::nullopt, own_, maintenance_.mtu(), cause};
@@ -135,6 +145,45 @@ void ClientEngine::withdraw_address(std::string_view cause, ActionSink& sink) {
   sink.address_changed(change);
 }
 
+void ClientEngine::note_network_change(TimePoint at, NetworkTrigger trigger, std::string cause) {
+  ++counters_.network_changes[static_cast<std::size_t>(trigger)];
+  change_ = NetworkChange{at, trigger, std::move(cause), std::nullopt};
+}
+
+void ClientEngine::on_network_change(TimePoint now, std::string cause, ActionSink& sink) {
+  requalify(now, NetworkTrigger::kNetwork, std::move(cause), sink);
+}
+
+void ClientEngine::requalify(TimePoint now, NetworkTrigger trigger, std::string cause,
+                             ActionSink& sink) {
+  if (state_ == ClientState::kInitial) return;  // start() qualifies on the network as it is
+  note_network_change(now, trigger, cause);
+  if (state_ == ClientState::kQualified) {
+    withdraw_address(cause, sink);
+    maintenance_.stop();
+  }
+  qualification_.cancel();
+  clear_peers();
+  unanswered_since_.reset();
+  probe_from_.reset();
+  // Another network: the failure streak of the last one (and its backoff) does not apply.
+  rotation_.after_success();
+  begin_qualification(now, std::move(cause) + "; re-qualifying at once", sink);
+}
+
+TimePoint ClientEngine::probe_deadline() const {
+  if (!unanswered_since_ || maintenance_.soliciting()) return kNoDeadline;
+  return std::max(*unanswered_since_ + config_.unanswered_probe_after, next_probe_);
+}
+
+void ClientEngine::maybe_probe(TimePoint now, ActionSink& sink) {
+  if (now < probe_deadline()) return;
+  if (!maintenance_.refresh_now(now, sink)) return;
+  ++counters_.early_probes;
+  probe_from_ = unanswered_since_;
+  next_probe_ = now + config_.early_probe_spacing;
+}
+
 void ClientEngine::clear_peers() {
   for (bool trusted : {false, true}) {
     for (PeerId id = peers_.least_recent(trusted); id != kNoPeer;
@@ -145,11 +194,25 @@ void ClientEngine::clear_peers() {
 }
 
 void ClientEngine::on_maintenance_step(TimePoint now, Maintenance::Step step, ActionSink& sink) {
+  if (step == Maintenance::Step::kNothing) return;
+  const std::optional<TimePoint> probe_from = std::exchange(probe_from_, std::nullopt);
   if (step == Maintenance::Step::kMappingChanged) {
     const wire::Ipv6Address old = own_;
     own_ = maintenance_.address().to_ipv6();
-    AddressChange change{old, own_, maintenance_.mtu(), maintenance_.cause()};
-    cause_ = maintenance_.cause();
+    // The peers' entries and trust were learned through the old mapping, and they know us by
+    // the old address: start over with each of them.
+    clear_peers();
+    unanswered_since_.reset();
+    if (probe_from) {
+      cause_ = "traffic unanswered for " + one_decimal(seconds_between(*probe_from, now)) +
+               " s; early refresh: " + maintenance_.cause();
+      note_network_change(*probe_from, NetworkTrigger::kDeadMapping, cause_);
+    } else {
+      cause_ = maintenance_.cause();
+      note_network_change(now, NetworkTrigger::kRefresh, cause_);
+    }
+    change_->recovered_in = now - change_->at;
+    AddressChange change{old, own_, maintenance_.mtu(), cause_};
     sink.address_changed(change);
     sink.state_changed(status());
   } else if (step == Maintenance::Step::kServerLost) {
@@ -170,7 +233,7 @@ TimePoint ClientEngine::next_deadline() const {
     case ClientState::kOffline:
       return retry_at_.value_or(kNoDeadline);
     case ClientState::kQualified:
-      return std::min(maintenance_.deadline(), peers_.next_deadline());
+      return std::min({maintenance_.deadline(), peers_.next_deadline(), probe_deadline()});
   }
   return kNoDeadline;
 }
@@ -185,12 +248,25 @@ void ClientEngine::on_timer(TimePoint now, ActionSink& sink) {
     case ClientState::kOffline:
       if (retry_at_ && now >= *retry_at_) begin_qualification(now, "retrying", sink);
       return;
-    case ClientState::kQualified:
+    case ClientState::kQualified: {
+      // Called long after our own deadline: the host was asleep (or the process stopped),
+      // and the NAT may have dropped the mapping meanwhile. Do not trust it: qualify again.
+      const TimePoint due = next_deadline();
+      if (due != kNoDeadline && now - due > config_.suspend_gap) {
+        const auto late = std::chrono::duration_cast<std::chrono::seconds>(now - due).count();
+        requalify(now, NetworkTrigger::kResume,
+                  "timers ran " + std::to_string(late) +
+                      " s late (the host was asleep?); the NAT mapping may have expired",
+                  sink);
+        return;
+      }
       for (PeerId id = peers_.pop_due(now); id != kNoPeer; id = peers_.pop_due(now)) {
         peer_timer(now, id, sink);
       }
+      maybe_probe(now, sink);
       on_maintenance_step(now, maintenance_.on_timer(now, sink), sink);
       return;
+    }
   }
 }
 
@@ -219,6 +295,7 @@ void ClientEngine::on_udp(TimePoint now, const wire::Endpoint& source, wire::Byt
     case ClientState::kQualified:
       break;
   }
+  unanswered_since_.reset();  // something came back: the path through the NAT works
   if (ra) {
     on_maintenance_step(now, maintenance_.on_datagram(now, source, *packet, sink), sink);
     return;

@@ -10,6 +10,22 @@
 //   Offline --retry time--> Starting
 //   Qualified --mapping changed--> Qualified     (address_changed: old -> new)
 //   Qualified --server lost--> Starting (next server, at once; address_changed: old -> none)
+//   any started state --on_network_change() / slept--> Starting (same server, at once;
+//     address_changed: old -> none; every peer forgotten)
+//
+// Following the host (RFC 4380 §5.2.5 lets a client refresh whenever it wants), so that a
+// host that moves, a NAT that reboots or a laptop that resumes has a working address again
+// at once rather than at the next refresh:
+//   - the daemon reports a change of the host's IPv4 path toward the server
+//     (on_network_change(), damped by network_watch.h): re-qualify at once;
+//   - traffic to peers unanswered for `unanswered_probe_after` (nothing at all received
+//     since the first datagram sent): an early RS; a new mapping in its RA gives the new
+//     address (kDeadMapping). At most one such RS per `early_probe_spacing`;
+//   - on_timer() called more than `suspend_gap` after the engine's own deadline: the host
+//     was asleep (the daemon's clock counts suspend, docs/os-linux.md) and the mapping may
+//     have expired meanwhile: re-qualify (kResume).
+// Any new mapping forgets the peers: their entries and trust were learned through the old
+// one (and peers know us by the old address).
 //
 // Data path, RFC 4380 §5.2.3 (reception) and §5.2.4 (transmission):
 //   on_udp: RAs go to qualification/maintenance; from the server (primary:3544) indirect
@@ -94,6 +110,10 @@ struct ClientEngineConfig {
   // address (the daemon configures fe80::ffff:ffff:ffff, as Miredo's hook does).
   wire::Ipv6Address icmp_error_source = wire::client_rs_link_local(false);
   std::uint64_t hash_key = 0;  // from the CSPRNG (peer table, rate limiters)
+  // Following the host (see the header comment).
+  Duration unanswered_probe_after = std::chrono::seconds(2);
+  Duration early_probe_spacing = std::chrono::seconds(10);
+  Duration suspend_gap = std::chrono::seconds(10);
 };
 
 class ClientEngine {
@@ -113,6 +133,10 @@ class ClientEngine {
   void on_udp(TimePoint now, const wire::Endpoint& source, wire::Bytes payload, ActionSink& sink);
   // An IPv6 packet the host sent into the Teredo interface.
   void on_tun(TimePoint now, wire::Bytes ipv6_packet, ActionSink& sink);
+  // The host's network changed under the client (its IPv4 path toward the server: address,
+  // route or link): the address is withdrawn, the peers forgotten, and qualification starts
+  // again at once with the current server. No effect before start().
+  void on_network_change(TimePoint now, std::string cause, ActionSink& sink);
   // Runs every timer that is due at `now`.
   void on_timer(TimePoint now, ActionSink& sink);
   // When on_timer() must next be called; kNoDeadline when nothing is scheduled.
@@ -137,6 +161,14 @@ class ClientEngine {
   void on_qualification_step(TimePoint now, Qualification::Step step, ActionSink& sink);
   void on_maintenance_step(TimePoint now, Maintenance::Step step, ActionSink& sink);
   void withdraw_address(std::string_view cause, ActionSink& sink);
+  void requalify(TimePoint now, NetworkTrigger trigger, std::string cause, ActionSink& sink);
+  void note_network_change(TimePoint at, NetworkTrigger trigger, std::string cause);
+  // Traffic to peers and its answers, for the early probe.
+  void note_sent(TimePoint now) {
+    if (!unanswered_since_) unanswered_since_ = now;
+  }
+  [[nodiscard]] TimePoint probe_deadline() const;
+  void maybe_probe(TimePoint now, ActionSink& sink);
   void clear_peers();
   // peers_.find_or_create(), counting the queued packets of an entry evicted to make room.
   PeerId find_or_create_peer(const wire::Ipv6Address& a, TimePoint now);
@@ -189,6 +221,10 @@ class ClientEngine {
   QualificationResult qualified_;  // the last successful qualification
   wire::Ipv6Address own_{};        // the current address (valid when qualified)
   std::optional<TimePoint> retry_at_;
+  std::optional<NetworkChange> change_;        // the last one, for status()
+  std::optional<TimePoint> unanswered_since_;  // first send since the last datagram received
+  std::optional<TimePoint> probe_from_;        // the running RS round is an early probe
+  TimePoint next_probe_{};                     // early_probe_spacing after the last one
 
   std::vector<std::uint8_t> out_;    // scratch for one outgoing datagram; allocated once
   std::vector<std::uint8_t> queue_;  // scratch for one dequeued packet

@@ -55,6 +55,7 @@ void ClientEngine::send_bubbles(TimePoint now, PeerId id, ActionSink& sink) {
   send_bubble({t->server, wire::kTeredoPort}, p.address, nonce, sink);
   ++counters_.bubbles_indirect;
   note_bubble(now, id);
+  note_sent(now);
   ++p.attempts;
   peers_.set_deadline(id, bubble_schedule::retry_at(now));
 }
@@ -78,6 +79,7 @@ void ClientEngine::send_ping(TimePoint now, PeerId id, ActionSink& sink) {
   ++p.attempts;
   ++counters_.pings_sent;
   peers_.note_tx(id, now);
+  note_sent(now);
   peers_.set_deadline(id, now + wire::kBubbleRetry);
   sink.send_udp(rotation_.current().primary_endpoint(), w.written());
 }

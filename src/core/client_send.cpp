@@ -67,6 +67,7 @@ void ClientEngine::from_tun(TimePoint now, const wire::Ipv6View& ip, ActionSink&
       // Case 4 (RFC 4380 only; RFC 5991 §3.2 says to ignore C): send to the mapping.
       ++counters_.sent;
       counters_.sent_bytes += whole.size();
+      note_sent(now);
       sink.send_udp(teredo->mapped, whole);
       return;
     }
@@ -104,6 +105,7 @@ void ClientEngine::send_data(TimePoint now, PeerId id, wire::Bytes packet, Actio
   ++counters_.sent;
   counters_.sent_bytes += packet.size();
   peers_.note_tx(id, now);
+  note_sent(now);
   sink.send_udp(peers_[id].mapping, packet);
 }
 

@@ -40,6 +40,22 @@ std::string_view to_string(ClientState s) {
   return "unknown";
 }
 
+std::string_view to_string(NetworkTrigger t) {
+  switch (t) {
+    case NetworkTrigger::kNetwork:
+      return "network";
+    case NetworkTrigger::kDeadMapping:
+      return "dead_mapping";
+    case NetworkTrigger::kResume:
+      return "resume";
+    case NetworkTrigger::kRefresh:
+      return "refresh";
+    case NetworkTrigger::kCount:
+      break;
+  }
+  return "unknown";
+}
+
 std::string_view to_string(ClientDrop d) {
   static constexpr std::array<std::string_view, static_cast<std::size_t>(ClientDrop::kCount)>
       kNames = {

@@ -49,6 +49,28 @@ enum class ClientState : std::uint8_t {
 };
 std::string_view to_string(ClientState s);
 
+// Why the client re-qualified or took a new address outside its regular schedule. RFC 4380
+// §5.2.5 lets a client refresh whenever it wants; these are the moments it does so at once
+// instead of waiting for the refresh interval (a host that moves, a NAT that reboots, a
+// laptop that resumes).
+enum class NetworkTrigger : std::uint8_t {
+  kNetwork,      // the host's IPv4 path toward the server changed (address, route, link)
+  kDeadMapping,  // traffic to peers went unanswered; an early RS found a new mapping
+  kResume,       // the host was asleep (the clock jumped past every deadline)
+  kRefresh,      // the regular refresh found a new mapping (RFC 4380 §5.2.5)
+  kCount
+};
+std::string_view to_string(NetworkTrigger t);  // "network", "dead_mapping", "resume", "refresh"
+
+// The last such event, for `shipworm status`: when, why, and how long until the client had a
+// working address again (none while it is still recovering).
+struct NetworkChange {
+  TimePoint at{};
+  NetworkTrigger trigger = NetworkTrigger::kNetwork;
+  std::string cause;
+  std::optional<Duration> recovered_in;
+};
+
 // A snapshot of the client state (the state RFC 4380 §5.2 lists), also the state_changed()
 // event.
 struct ClientStatus {
@@ -67,6 +89,7 @@ struct ClientStatus {
   Duration refresh_interval{};              // the current randomized refresh interval
   std::optional<TimePoint> retry_at;        // kOffline: when qualification restarts
   std::uint32_t mtu = wire::kDefaultMtu;
+  std::optional<NetworkChange> last_network_change;
 };
 
 // The address_changed() event: the daemon adds new_address (2001::/32 on the Teredo
@@ -144,6 +167,8 @@ struct ClientCounters {
   std::uint64_t peers_trusted = 0;           // untrusted/absent -> trusted transitions
   std::uint64_t icmp_errors = 0;             // destination unreachable to the local sender
   std::uint64_t icmp_errors_suppressed = 0;  // rate-limited (RFC 4443 §2.4(f))
+  std::uint64_t early_probes = 0;            // RSs sent early: traffic went unanswered
+  std::array<std::uint64_t, static_cast<std::size_t>(NetworkTrigger::kCount)> network_changes{};
   std::array<std::uint64_t, static_cast<std::size_t>(wire::DropReason::kCount)> malformed{};
   std::array<std::uint64_t, static_cast<std::size_t>(ClientDrop::kCount)> dropped{};
 

@@ -55,10 +55,7 @@ Maintenance::Step Maintenance::on_timer(TimePoint now, ActionSink& sink) {
   if (!running_) return Step::kNothing;
   if (attempts_ == 0) {
     // RFC 4380 §5.2.5: nothing from the server within the randomized interval -> RS.
-    if (now < last_rx_ + interval_) return Step::kNothing;
-    random_.fill(nonce_);
-    nonce_valid_ = true;
-    send(now, sink);
+    if (now >= last_rx_ + interval_) refresh_now(now, sink);
     return Step::kNothing;
   }
   if (now < retry_at_) return Step::kNothing;
@@ -71,6 +68,14 @@ Maintenance::Step Maintenance::on_timer(TimePoint now, ActionSink& sink) {
   ++counters_.server_losses;
   stop();
   return Step::kServerLost;
+}
+
+bool Maintenance::refresh_now(TimePoint now, ActionSink& sink) {
+  if (!running_ || attempts_ > 0) return false;
+  random_.fill(nonce_);
+  nonce_valid_ = true;
+  send(now, sink);
+  return true;
 }
 
 Maintenance::Step Maintenance::on_datagram(TimePoint now, const wire::Endpoint& source,

@@ -2,6 +2,7 @@
 // server after a failure (failover and bounded exponential backoff).
 //
 //   Idle --start(result)--> Waiting: deadline = last RA + randomized refresh interval
+//   Waiting --refresh_now()--> Soliciting (the engine's early probe, same as a deadline)
 //   Waiting --deadline--> Soliciting: RS (C = 0, fresh nonce) to primary:3544, T = 4 s, N = 3
 //   Soliciting --valid RA, same mapping--> Waiting (kRefreshed; address and random bits kept)
 //   Soliciting --valid RA, new mapping--> Waiting (kMappingChanged; new address, new bits)
@@ -48,6 +49,10 @@ class Maintenance {
   void start(TimePoint now, const QualificationResult& qualified);
   void stop();
   Step on_timer(TimePoint now, ActionSink& sink);
+  // An early refresh: starts a solicitation round now, unless one is running. RFC 4380
+  // §5.2.5 lets the client refresh whenever it wants (RFC 6081 §5.1.1: extra RSs are fine).
+  // Returns whether an RS went out.
+  bool refresh_now(TimePoint now, ActionSink& sink);
   // A classified datagram that may be an RA from our server.
   Step on_datagram(TimePoint now, const wire::Endpoint& source, const wire::TeredoPacket& packet,
                    ActionSink& sink);

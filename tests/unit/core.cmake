@@ -7,6 +7,8 @@ shipworm_unit_test(core_tests
     core_maintenance_test.cpp
     core_client_engine_test.cpp
     core_client_server_test.cpp
+    core_client_roaming_test.cpp
+    core_network_watch_test.cpp
     core_peer_table_test.cpp
     core_relay_engine_test.cpp
   LIBS shipworm_core shipworm_wire)
