@@ -15,4 +15,5 @@ shipworm_unit_test(os_tests
     os_sd_notify_test.cpp
     os_xdp_port_test.cpp
     os_route_monitor_test.cpp
+    os_network_monitor_test.cpp
   LIBS shipworm_os shipworm_wire)

@@ -3,7 +3,7 @@
 // One epoll(7) instance watches:
 //  - the owner's descriptors (UDP sockets, the TUN device, netlink, the control socket),
 //    each with a callback invoked when it is readable;
-//  - one timerfd (timerfd_create(2), CLOCK_MONOTONIC, absolute) armed to the single earliest
+//  - one timerfd (timerfd_create(2), CLOCK_BOOTTIME, absolute) armed to the single earliest
 //    deadline the owner asks for. The sans-I/O engines return "my next deadline"; the owner
 //    passes the minimum to set_deadline() after each event. One timer, not one per peer:
 //    the engines keep their own timer wheels/heaps.
@@ -41,7 +41,11 @@ namespace shipworm::os {
 
 class EventLoop {
  public:
-  using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux (libstdc++)
+  // The time points are std::chrono::steady_clock's type (what core/ takes), but they count
+  // CLOCK_BOOTTIME, which goes on while the host is suspended; libstdc++'s steady_clock is
+  // CLOCK_MONOTONIC, which stops. The two differ by the time the host slept: never mix
+  // EventLoop::now() with std::chrono::steady_clock::now().
+  using Clock = std::chrono::steady_clock;
   using TimePoint = Clock::time_point;
   using Callback = std::function<void()>;
   enum class Trigger { level, edge };
@@ -58,7 +62,7 @@ class EventLoop {
   Status add(int fd, Callback on_readable, Trigger trigger = Trigger::level);
   Status remove(int fd);
 
-  // The one deadline: when CLOCK_MONOTONIC reaches `when`, on_deadline's callback runs once
+  // The one deadline: when CLOCK_BOOTTIME reaches `when`, on_deadline's callback runs once
   // (a deadline already in the past fires on the next round). Setting a new deadline replaces
   // the old one; the callback normally sets the next.
   void on_deadline(Callback cb) { deadline_cb_ = std::move(cb); }
@@ -79,7 +83,7 @@ class EventLoop {
   void stop() { stopping_ = true; }
   [[nodiscard]] bool stopping() const { return stopping_; }
 
-  // CLOCK_MONOTONIC now, as a steady_clock time point (the same clock the deadline uses).
+  // CLOCK_BOOTTIME now, as a steady_clock time point (the same clock the deadline uses).
   static TimePoint now();
 
  private:

@@ -374,6 +374,61 @@ Result<std::vector<Ipv6Route>> Netlink::ipv6_routes() {
   return routes;
 }
 
+namespace {
+struct PathReply {
+  Ipv4Path path;
+  bool found = false;
+  bool unreachable = false;
+};
+int on_path(const nlmsghdr* nlh, void* data) {
+  auto* out = static_cast<PathReply*>(data);
+  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (rtm->rtm_family != AF_INET) return MNL_CB_OK;
+  if (rtm->rtm_type == RTN_UNREACHABLE || rtm->rtm_type == RTN_PROHIBIT ||
+      rtm->rtm_type == RTN_BLACKHOLE || rtm->rtm_type == RTN_THROW) {
+    out->unreachable = true;
+    return MNL_CB_OK;
+  }
+  AttrTable<RTA_MAX> tb;
+  mnl_attr_parse(nlh, sizeof(*rtm), AttrTable<RTA_MAX>::collect, &tb);
+  if (tb.at[RTA_OIF] != nullptr) out->path.ifindex = mnl_attr_get_u32(tb.at[RTA_OIF]);
+  if (tb.at[RTA_PREFSRC] != nullptr && mnl_attr_get_payload_len(tb.at[RTA_PREFSRC]) == 4) {
+    out->path.source.value = ntohl(payload_as<std::uint32_t>(tb.at[RTA_PREFSRC]));
+  }
+  if (tb.at[RTA_GATEWAY] != nullptr && mnl_attr_get_payload_len(tb.at[RTA_GATEWAY]) == 4) {
+    out->path.gateway = wire::Ipv4Address{ntohl(payload_as<std::uint32_t>(tb.at[RTA_GATEWAY]))};
+  }
+  out->found = true;
+  return MNL_CB_OK;
+}
+}  // namespace
+
+std::string Ipv4Path::to_string() const {
+  std::string s = interface_name(ifindex) + " " + source.to_string();
+  if (gateway) s += " via " + gateway->to_string();
+  return s;
+}
+
+Result<std::optional<Ipv4Path>> Netlink::ipv4_route_to(wire::Ipv4Address destination) {
+  const std::string doing = "looking up the route to " + destination.to_string();
+  nlmsghdr* nlh = start(RTM_GETROUTE, NLM_F_ACK);
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = AF_INET;
+  rtm->rtm_dst_len = 32;
+  const std::uint32_t be = htonl(destination.value);
+  mnl_attr_put(nlh, RTA_DST, 4, &be);
+  PathReply reply;
+  if (auto s = transact(doing, on_path, &reply); !s) {
+    const int code = s.error().code();
+    if (code == ENETUNREACH || code == EHOSTUNREACH || code == EACCES) {
+      return std::optional<Ipv4Path>{};
+    }
+    return s.error();
+  }
+  if (!reply.found || reply.unreachable) return std::optional<Ipv4Path>{};
+  return std::optional<Ipv4Path>{reply.path};
+}
+
 // ---- route notifications ----
 
 Ipv6RouteMonitor::Ipv6RouteMonitor(mnl_socket* nl) : nl_(nl), buf_(kBufferSize) {}

@@ -75,6 +75,16 @@ struct Ipv6Route {
   std::uint8_t type = 1;      // RTN_UNICAST (dumps also show e.g. RTN_LOCAL, RTN_MULTICAST)
 };
 
+// The route the kernel would use toward an IPv4 destination (`ip route get`).
+struct Ipv4Path {
+  unsigned ifindex = 0;                      // RTA_OIF
+  wire::Ipv4Address source{};                // RTA_PREFSRC: the address packets leave with
+  std::optional<wire::Ipv4Address> gateway;  // RTA_GATEWAY; none when on-link
+
+  [[nodiscard]] std::string to_string() const;  // "eth0 10.0.1.10 via 10.0.1.1"
+  bool operator==(const Ipv4Path&) const = default;
+};
+
 class Netlink {
  public:
   static Result<Netlink> open();
@@ -103,6 +113,9 @@ class Netlink {
   Status add_route(const Ipv6Route& route);
   Status delete_route(const Ipv6Route& route);
   Result<std::vector<Ipv6Route>> ipv6_routes();
+  // RTM_GETROUTE for one destination, as `ip route get DST`: nullopt when the kernel has no
+  // route (ENETUNREACH, EHOSTUNREACH, or an unreachable/prohibit/blackhole route).
+  Result<std::optional<Ipv4Path>> ipv4_route_to(wire::Ipv4Address destination);
 
  private:
   explicit Netlink(mnl_socket* nl);
