@@ -14,6 +14,7 @@
 #include "daemon/client_report.h"
 #include "daemon/control_server.h"
 #include "daemon/hook_runner.h"
+#include "daemon/host_network.h"
 #include "daemon/role_runtime.h"
 #include "daemon/server_resolver.h"
 #include "daemon/teredo_interface.h"
@@ -128,7 +129,8 @@ class ClientDaemon final : public core::ActionSink {
         options_(std::move(options)),
         config_(std::move(config)),
         hooks_(log, loop),
-        iface_(log) {
+        iface_(log),
+        network_(log) {
     hooks_.set_script(config_.hook_script);
   }
 
@@ -158,9 +160,13 @@ class ClientDaemon final : public core::ActionSink {
       log_.error("eventfd: {}", std::strerror(errno));
       return false;
     }
+    // Following the host's network is best effort: without it the client re-qualifies on
+    // its refresh schedule, as RFC 4380 §5.2.5 has it.
+    const bool follow = network_.open();
     const bool ok = loop_.add(sock_->fd(), [this] { on_udp_readable(); }).ok() &&
                     loop_.add(tun_->fd(), [this] { on_tun_readable(); }).ok() &&
-                    loop_.add(resolver_.fd(), [this] { on_resolved(); }).ok();
+                    loop_.add(resolver_.fd(), [this] { on_resolved(); }).ok() &&
+                    (!follow || loop_.add(network_.fd(), [this] { on_network_readable(); }).ok());
     if (!ok) {
       log_.error("cannot register descriptors with the event loop");
       return false;
@@ -191,7 +197,8 @@ class ClientDaemon final : public core::ActionSink {
             .service_port = sock_ ? sock_->local_endpoint() : Endpoint{},
             .last_transition = last_transition_,
             .server_rtt = server_rtt_.rtt(),
-            .io = io_};
+            .io = io_,
+            .network_path = network_.describe_path()};
   }
 
   // Resolves the servers (blocking: nothing else to do yet) and starts qualification.
@@ -256,6 +263,7 @@ class ClientDaemon final : public core::ActionSink {
   }
 
   void state_changed(const ClientStatus& s) override {
+    network_.follow(s.server.primary);  // the path toward the server in use
     const bool was_qualified = last_state_ == ClientState::kQualified;
     last_transition_ =
         fmt::format("{} -> {}", core::to_string(last_state_), core::to_string(s.state));
@@ -264,6 +272,7 @@ class ClientDaemon final : public core::ActionSink {
       case ClientState::kQualified: {
         const std::string addr = s.address ? s.address->to_ipv6().to_string() : "?";
         log_.notice("qualified: {} ({})", addr, s.cause);
+        log_recovery(s);
         std::string status = fmt::format("qualified: {} via {}, NAT {}", addr,
                                          s.server.primary.to_string(), core::to_string(s.nat));
         if (s.nat == NatType::kSymmetric) {
@@ -322,6 +331,16 @@ class ClientDaemon final : public core::ActionSink {
   }
 
  private:
+  // Once per network change: how long the client was without a working address.
+  void log_recovery(const ClientStatus& s) {
+    if (!s.last_network_change || !s.last_network_change->recovered_in) return;
+    if (logged_change_ == s.last_network_change->at) return;
+    logged_change_ = s.last_network_change->at;
+    log_.notice("working again {:.2f} s after the network change ({}: {})",
+                std::chrono::duration<double>(*s.last_network_change->recovered_in).count(),
+                core::to_string(s.last_network_change->trigger), s.last_network_change->cause);
+  }
+
   // Miredo's client-hook environment (daemon/hook_runner.h) plus the SHIPWORM_* extras.
   void run_hook(const core::AddressChange& c) {
     if (hooks_.script().empty()) return;
@@ -420,8 +439,17 @@ class ClientDaemon final : public core::ActionSink {
     reschedule();
   }
 
+  void on_network_readable() {
+    network_.on_readable(os::EventLoop::now());
+    reschedule();
+  }
+
   void on_deadline() {
     const auto now = os::EventLoop::now();
+    if (auto why = network_.on_deadline(now)) {
+      log_.notice("network change: {}", *why);
+      if (engine_) engine_->on_network_change(now, std::move(*why), *this);
+    }
     if (engine_) {
       if (engine_->next_deadline() <= now) engine_->on_timer(now, *this);
       note_exchange(now);
@@ -446,6 +474,7 @@ class ClientDaemon final : public core::ActionSink {
       d = std::min(d, engine_->next_deadline());
     }
     if (const auto h = hooks_.deadline()) d = std::min(d, *h);
+    d = std::min(d, network_.deadline());
     if (const auto r = retry_.at()) d = std::min(d, *r);
     if (d != TimePoint::max()) {
       loop_.set_deadline(d);
@@ -462,6 +491,8 @@ class ClientDaemon final : public core::ActionSink {
   HookRunner hooks_;
   TeredoInterface iface_;
   AsyncResolver resolver_;
+  HostNetwork network_;
+  std::optional<TimePoint> logged_change_;  // log_recovery()
   std::optional<os::UdpSocket> sock_;
   std::optional<os::TunDevice> tun_;
   std::unique_ptr<core::ClientEngine> engine_;

@@ -49,6 +49,23 @@ nlohmann::ordered_json server_json(const ClientSnapshot& snap, const ClientStatu
   return server;
 }
 
+// The last time the client re-qualified or changed address outside its schedule (a host
+// that moved, a NAT that rebooted, a resume), and how long until it worked again.
+nlohmann::ordered_json network_change_json(const ClientSnapshot& snap, const ClientStatus& s) {
+  if (!s.last_network_change) return nullptr;
+  const core::NetworkChange& c = *s.last_network_change;
+  nlohmann::ordered_json j;
+  j["seconds_ago"] = core::seconds_between(c.at, snap.now);
+  j["trigger"] = core::to_string(c.trigger);
+  j["cause"] = c.cause;
+  if (c.recovered_in) {
+    j["recovered_in_seconds"] = std::chrono::duration<double>(*c.recovered_in).count();
+  } else {
+    j["recovered_in_seconds"] = nullptr;
+  }
+  return j;
+}
+
 nlohmann::ordered_json counters_json(const core::ClientCounters& c, const DropList& drops) {
   return {{"datagrams", c.datagrams},
           {"tun_packets", c.tun_packets},
@@ -71,6 +88,7 @@ nlohmann::ordered_json counters_json(const core::ClientCounters& c, const DropLi
           {"peers_trusted", c.peers_trusted},
           {"icmp_errors", c.icmp_errors},
           {"icmp_errors_suppressed", c.icmp_errors_suppressed},
+          {"early_probes", c.early_probes},
           {"dropped", drops.total}};
 }
 
@@ -115,6 +133,12 @@ std::string client_status_json(const ClientSnapshot& snap) {
   j["interface"] = snap.interface;
   j["mtu"] = snap.mtu;
   j["service_port"] = snap.service_port.to_string();
+  if (snap.network_path.empty()) {
+    j["network_path"] = nullptr;
+  } else {
+    j["network_path"] = snap.network_path;
+  }
+  j["last_network_change"] = network_change_json(snap, s);
   j["peers"] = {{"count", t.size()},
                 {"trusted", t.trusted_count()},
                 {"untrusted", t.untrusted_count()},
@@ -159,6 +183,23 @@ void engine_families(const ClientSnapshot& snap, std::vector<MetricFamily>& f) {
                T::kCounter,
                "Teredo address changes",
                {{{}, n(c.address_changes)}}});
+  {
+    MetricFamily changes{"shipworm_network_changes",
+                         T::kCounter,
+                         "Re-qualifications and address changes outside the refresh schedule, "
+                         "by trigger",
+                         {}};
+    for (std::size_t i = 0; i < c.network_changes.size(); ++i) {
+      const auto trigger = static_cast<core::NetworkTrigger>(i);
+      changes.samples.push_back(
+          {{{"trigger", std::string(core::to_string(trigger))}}, n(c.network_changes[i])});
+    }
+    f.push_back(std::move(changes));
+  }
+  f.push_back({"shipworm_early_probes",
+               T::kCounter,
+               "Router Solicitations sent early because traffic went unanswered",
+               {{{}, n(c.early_probes)}}});
   f.push_back({"shipworm_router_solicitations",
                T::kCounter,
                "Router Solicitations sent",
@@ -239,6 +280,16 @@ std::vector<std::string> client_log_lines(const ClientSnapshot& snap) {
                   c.queued, c.bubbles_direct, c.bubbles_indirect, c.bubbles_received,
                   c.bubble_replies, c.pings_sent, c.peers_trusted, c.icmp_errors,
                   c.icmp_errors_suppressed, snap.engine->peers().size(), drops.total));
+  if (!snap.network_path.empty()) out.push_back("network path: " + snap.network_path);
+  if (s.last_network_change) {
+    const core::NetworkChange& n = *s.last_network_change;
+    out.push_back(fmt::format(
+        "last network change {:.1f} s ago ({}): {}; {}", core::seconds_between(n.at, snap.now),
+        core::to_string(n.trigger), n.cause,
+        n.recovered_in ? fmt::format("working again after {:.2f} s",
+                                     std::chrono::duration<double>(*n.recovered_in).count())
+                       : std::string("not working again yet")));
+  }
   for (auto& line : drop_log_lines(drops)) out.push_back(std::move(line));
   return out;
 }

@@ -43,6 +43,9 @@ struct ClientSnapshot {
   std::string last_transition;  // "starting -> qualified"
   std::optional<core::Duration> server_rtt;
   ClientIoDrops io;
+  // The host's IPv4 path toward the server as the client follows it (host_network.h):
+  // "eth0 10.0.1.10 via 10.0.1.1", "no route", or empty when not followed.
+  std::string network_path;
 };
 
 // Codec reasons, the engine's own, then the daemon's I/O.

@@ -81,10 +81,13 @@ TEST(ClientReport, StatusKeysInTheDocumentedOrder) {
   auto s = snapshot(&e.engine);
   s.server_rtt = 25ms;
   const auto j = nlohmann::ordered_json::parse(client_status_json(s));
-  EXPECT_EQ(keys(j), (std::vector<std::string>{"role", "state", "state_seconds", "last_transition",
-                                               "cause", "server", "nat_type", "port_preserving",
-                                               "symmetric", "interface", "mtu", "service_port",
-                                               "peers", "counters", "drops"}));
+  EXPECT_EQ(keys(j),
+            (std::vector<std::string>{"role", "state", "state_seconds", "last_transition", "cause",
+                                      "server", "nat_type", "port_preserving", "symmetric",
+                                      "interface", "mtu", "service_port", "network_path",
+                                      "last_network_change", "peers", "counters", "drops"}));
+  EXPECT_TRUE(j["network_path"].is_null());
+  EXPECT_TRUE(j["last_network_change"].is_null());
   EXPECT_EQ(j["server"]["primary"], "198.51.100.1");
   EXPECT_EQ(j["server"]["rtt_ms"], 25.0);
   EXPECT_EQ(j["service_port"], "10.0.0.1:4000");
@@ -125,6 +128,37 @@ TEST(ClientReport, StatusMetricsAndLogAgreeOnDrops) {
         << text;
   }
   EXPECT_NE(text.find("  dropped send_failed: 2\n"), std::string::npos) << text;
+}
+
+// docs/roaming.md: status, metrics and the log say when the host's network last changed
+// under the client, why, and how long until it worked again.
+TEST(ClientReport, NetworkChangeInStatusMetricsAndLog) {
+  Started e;
+  e.engine.on_network_change(core::TimePoint{} + 1s, "link eth0 went down", e.sink);
+  auto s = snapshot(&e.engine);
+  s.network_path = "eth0 10.0.1.10 via 10.0.1.1";
+  auto j = nlohmann::ordered_json::parse(client_status_json(s));
+  EXPECT_EQ(j["network_path"], "eth0 10.0.1.10 via 10.0.1.1");
+  ASSERT_TRUE(j["last_network_change"].is_object()) << j.dump(2);
+  EXPECT_EQ(j["last_network_change"]["seconds_ago"], 2.0);
+  EXPECT_EQ(j["last_network_change"]["trigger"], "network");
+  EXPECT_EQ(j["last_network_change"]["cause"], "link eth0 went down");
+  EXPECT_TRUE(j["last_network_change"]["recovered_in_seconds"].is_null());
+
+  const std::string metrics = client_metrics_text(s);
+  EXPECT_NE(metrics.find("shipworm_network_changes_total{trigger=\"network\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("shipworm_network_changes_total{trigger=\"dead_mapping\"} 0"),
+            std::string::npos)
+      << metrics;
+  std::string text;
+  for (const auto& line : client_log_lines(s)) text += line + "\n";
+  EXPECT_NE(text.find("network path: eth0 10.0.1.10 via 10.0.1.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("last network change 2.0 s ago (network): link eth0 went down; not "
+                      "working again yet\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(ClientReport, PeersDocumentCountsListedAndTruncated) {
