@@ -150,14 +150,16 @@ void ClientEngine::note_network_change(TimePoint at, NetworkTrigger trigger, std
   change_ = NetworkChange{at, trigger, std::move(cause), std::nullopt};
 }
 
-void ClientEngine::on_network_change(TimePoint now, std::string cause, ActionSink& sink) {
-  requalify(now, NetworkTrigger::kNetwork, std::move(cause), sink);
+void ClientEngine::on_network_change(TimePoint now, std::string cause, ActionSink& sink,
+                                     std::optional<TimePoint> since) {
+  requalify(now, NetworkTrigger::kNetwork, std::move(cause), sink,
+            std::min(since.value_or(now), now));
 }
 
 void ClientEngine::requalify(TimePoint now, NetworkTrigger trigger, std::string cause,
-                             ActionSink& sink) {
+                             ActionSink& sink, TimePoint since) {
   if (state_ == ClientState::kInitial) return;  // start() qualifies on the network as it is
-  note_network_change(now, trigger, cause);
+  note_network_change(since, trigger, cause);
   if (state_ == ClientState::kQualified) {
     withdraw_address(cause, sink);
     maintenance_.stop();
@@ -173,6 +175,7 @@ void ClientEngine::requalify(TimePoint now, NetworkTrigger trigger, std::string 
 
 TimePoint ClientEngine::probe_deadline() const {
   if (!unanswered_since_ || maintenance_.soliciting()) return kNoDeadline;
+  if (last_sent_ - *unanswered_since_ < config_.unanswered_resend) return kNoDeadline;
   return std::max(*unanswered_since_ + config_.unanswered_probe_after, next_probe_);
 }
 
@@ -257,7 +260,7 @@ void ClientEngine::on_timer(TimePoint now, ActionSink& sink) {
         requalify(now, NetworkTrigger::kResume,
                   "timers ran " + std::to_string(late) +
                       " s late (the host was asleep?); the NAT mapping may have expired",
-                  sink);
+                  sink, now);
         return;
       }
       for (PeerId id = peers_.pop_due(now); id != kNoPeer; id = peers_.pop_due(now)) {

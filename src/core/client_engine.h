@@ -19,8 +19,10 @@
 //   - the daemon reports a change of the host's IPv4 path toward the server
 //     (on_network_change(), damped by network_watch.h): re-qualify at once;
 //   - traffic to peers unanswered for `unanswered_probe_after` (nothing at all received
-//     since the first datagram sent): an early RS; a new mapping in its RA gives the new
-//     address (kDeadMapping). At most one such RS per `early_probe_spacing`;
+//     since the first datagram sent, and something sent again at least `unanswered_resend`
+//     after it, as a retransmission would be: a lone reply to the last request expects no
+//     answer): an early RS; a new mapping in its RA gives the new address (kDeadMapping). At
+//     most one such RS per `early_probe_spacing`;
 //   - on_timer() called more than `suspend_gap` after the engine's own deadline: the host
 //     was asleep (the daemon's clock counts suspend, docs/os-linux.md) and the mapping may
 //     have expired meanwhile: re-qualify (kResume).
@@ -112,6 +114,7 @@ struct ClientEngineConfig {
   std::uint64_t hash_key = 0;  // from the CSPRNG (peer table, rate limiters)
   // Following the host (see the header comment).
   Duration unanswered_probe_after = std::chrono::seconds(2);
+  Duration unanswered_resend = std::chrono::seconds(1);
   Duration early_probe_spacing = std::chrono::seconds(10);
   Duration suspend_gap = std::chrono::seconds(10);
 };
@@ -135,8 +138,10 @@ class ClientEngine {
   void on_tun(TimePoint now, wire::Bytes ipv6_packet, ActionSink& sink);
   // The host's network changed under the client (its IPv4 path toward the server: address,
   // route or link): the address is withdrawn, the peers forgotten, and qualification starts
-  // again at once with the current server. No effect before start().
-  void on_network_change(TimePoint now, std::string cause, ActionSink& sink);
+  // again at once with the current server. No effect before start(). `since`: when the
+  // change happened, if before `now` (the recovery time in status counts from there).
+  void on_network_change(TimePoint now, std::string cause, ActionSink& sink,
+                         std::optional<TimePoint> since = std::nullopt);
   // Runs every timer that is due at `now`.
   void on_timer(TimePoint now, ActionSink& sink);
   // When on_timer() must next be called; kNoDeadline when nothing is scheduled.
@@ -161,11 +166,13 @@ class ClientEngine {
   void on_qualification_step(TimePoint now, Qualification::Step step, ActionSink& sink);
   void on_maintenance_step(TimePoint now, Maintenance::Step step, ActionSink& sink);
   void withdraw_address(std::string_view cause, ActionSink& sink);
-  void requalify(TimePoint now, NetworkTrigger trigger, std::string cause, ActionSink& sink);
+  void requalify(TimePoint now, NetworkTrigger trigger, std::string cause, ActionSink& sink,
+                 TimePoint since);
   void note_network_change(TimePoint at, NetworkTrigger trigger, std::string cause);
   // Traffic to peers and its answers, for the early probe.
   void note_sent(TimePoint now) {
     if (!unanswered_since_) unanswered_since_ = now;
+    last_sent_ = now;
   }
   [[nodiscard]] TimePoint probe_deadline() const;
   void maybe_probe(TimePoint now, ActionSink& sink);
@@ -223,6 +230,7 @@ class ClientEngine {
   std::optional<TimePoint> retry_at_;
   std::optional<NetworkChange> change_;        // the last one, for status()
   std::optional<TimePoint> unanswered_since_;  // first send since the last datagram received
+  TimePoint last_sent_{};                      // the last send
   std::optional<TimePoint> probe_from_;        // the running RS round is an early probe
   TimePoint next_probe_{};                     // early_probe_spacing after the last one
 

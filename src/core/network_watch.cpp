@@ -77,6 +77,7 @@ std::optional<std::string> NetworkWatch::look(TimePoint now, const std::optional
   touched_.clear();
   path_ = path;
   if (why.empty()) return std::nullopt;
+  changed_at_ = first_;
 
   while (!recent_.empty() && now - recent_.front() >= config_.flap_window) recent_.pop_front();
   recent_.push_back(now);

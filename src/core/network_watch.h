@@ -54,7 +54,7 @@ struct NetworkWatchConfig {
   Duration settle = std::chrono::milliseconds(200);
   Duration max_settle = std::chrono::seconds(1);
   int free_changes = 3;
-  Duration flap_window = std::chrono::seconds(60);
+  Duration flap_window = std::chrono::seconds(10);
   Duration hold_down = std::chrono::seconds(2);
   Duration max_hold_down = std::chrono::seconds(60);
 };
@@ -75,6 +75,9 @@ class NetworkWatch {
   // At deadline(): the path as the kernel reports it now. Returns why the client must
   // re-qualify, or nullopt when the path is untouched (or nothing was pending).
   std::optional<std::string> look(TimePoint now, const std::optional<HostPath>& path);
+  // The first notification of the burst behind the last change look() reported: when the
+  // host's network changed, as far as the client can tell.
+  [[nodiscard]] TimePoint changed_at() const { return changed_at_; }
 
   [[nodiscard]] const std::optional<HostPath>& path() const { return path_; }
   [[nodiscard]] bool pending() const { return pending_; }
@@ -89,6 +92,7 @@ class NetworkWatch {
   TimePoint last_{};
   std::string touched_;  // why the path counts as touched even if it looks the same
   TimePoint hold_until_{};
+  TimePoint changed_at_{};
   std::deque<TimePoint> recent_;
 };
 

@@ -448,7 +448,7 @@ class ClientDaemon final : public core::ActionSink {
     const auto now = os::EventLoop::now();
     if (auto why = network_.on_deadline(now)) {
       log_.notice("network change: {}", *why);
-      if (engine_) engine_->on_network_change(now, std::move(*why), *this);
+      if (engine_) engine_->on_network_change(now, std::move(*why), *this, network_.changed_at());
     }
     if (engine_) {
       if (engine_->next_deadline() <= now) engine_->on_timer(now, *this);

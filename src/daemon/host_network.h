@@ -39,6 +39,8 @@ class HostNetwork {
   [[nodiscard]] core::TimePoint deadline() const { return watch_.deadline(); }
   // At deadline(): looks the path up; returns why the client must re-qualify, if it must.
   std::optional<std::string> on_deadline(core::TimePoint now);
+  // When the change on_deadline() last reported began (its first notification).
+  [[nodiscard]] core::TimePoint changed_at() const { return watch_.changed_at(); }
 
   // "eth0 10.0.1.10 via 10.0.1.1", "no route", or empty when not followed.
   [[nodiscard]] std::string describe_path() const;

@@ -271,6 +271,16 @@ class NatBox(Host):
         ]
         return "\n".join(lines) + "\n"
 
+    def ensure_lan(self):
+        """The LAN bridge toward this NAT's clients (created with the first one)."""
+        if getattr(self, "has_lan", False):
+            return
+        self.ip_cmd("link", "add", "lan", "type", "bridge", "stp_state", "0")
+        self.sysctl("net.ipv6.conf.lan.disable_ipv6", 1)
+        self.ip_cmd("addr", "add", f"{self.lan_ip}/24", "dev", "lan")
+        self.ip_cmd("link", "set", "lan", "up")
+        self.has_lan = True
+
     def apply(self):
         self.run("nft", "-f", "-", input=self.ruleset())
         # Conntrack UDP timeouts are per namespace; keep them equal to the set timeouts.
@@ -536,12 +546,7 @@ class Lab:
             return self.public_host(name, [f"192.0.2.{self.direct_index}"])
         h = self._ns(name)
         nat = behind
-        if nat.next_client == 10:
-            # First client: create the LAN bridge inside the NAT namespace.
-            nat.ip_cmd("link", "add", "lan", "type", "bridge", "stp_state", "0")
-            nat.sysctl("net.ipv6.conf.lan.disable_ipv6", 1)
-            nat.ip_cmd("addr", "add", f"{nat.lan_ip}/24", "dev", "lan")
-            nat.ip_cmd("link", "set", "lan", "up")
+        nat.ensure_lan()
         n = nat.next_client
         nat.next_client += 1
         port = f"l{n}"
@@ -551,8 +556,34 @@ class Lab:
         h.ip_cmd("addr", "add", f"{addr}/24", "dev", "eth0")
         h.ip_cmd("route", "add", "default", "via", nat.lan_ip)
         h.v4.append(addr)
-        h.nat = nat
+        h.nat, h.nat_port = nat, port
         return h
+
+    def move_client(self, h, to):
+        """The client host joins another network, as a laptop moving to another Wi-Fi does:
+        its LAN link is unplugged from its NAT's bridge and plugged into `to`'s (the host
+        sees its link go down and up), `to` has no mapping for it (flushed), and the host gets
+        a new private address and default route from `to`'s LAN. `to` has its own public
+        address, so the client's NAT mapping changes. Returns the host's new address."""
+        old = h.nat
+        assert to is not old, "move_client: already behind that NAT"
+        to.ensure_lan()
+        n = to.next_client
+        to.next_client += 1
+        port = f"l{n}"
+        old.ip_cmd("link", "set", h.nat_port, "nomaster")
+        old.ip_cmd("link", "set", h.nat_port, "down")
+        old.ip_cmd("link", "set", h.nat_port, "netns", to.ns, "name", port)
+        to.sysctl(f"net.ipv6.conf.{port}.disable_ipv6", 1)
+        to.flush_mappings()
+        addr = str(to.lan_net.network_address + n)
+        h.ip_cmd("addr", "flush", "dev", "eth0")
+        h.ip_cmd("addr", "add", f"{addr}/24", "dev", "eth0")
+        to.ip_cmd("link", "set", port, "master", "lan", "up")
+        h.ip_cmd("route", "replace", "default", "via", to.lan_ip)
+        h.v4[:] = [addr]
+        h.nat, h.nat_port = to, port
+        return addr
 
     # -- processes --------------------------------------------------------------------
     def logpath(self, host, name):

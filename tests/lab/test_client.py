@@ -257,13 +257,13 @@ def hook_events(path):
     return events
 
 
-def hooked_client(lab, c, extra=()):
+def hooked_client(lab, c, extra=(), refresh="RefreshInterval 10"):
     out = os.path.join(lab.workdir, f"{c.role}.hook.env")
     script = os.path.join(lab.workdir, f"{c.role}.hook.sh")
     with open(script, "w") as f:
         f.write(HOOK.format(out=out))
     os.chmod(script, 0o755)
-    rp = start_client(lab, c, extra=[f"HookScript {script}", "RefreshInterval 10"] + list(extra))
+    rp = start_client(lab, c, extra=[f"HookScript {script}", refresh] + list(extra))
     return rp, out
 
 

@@ -75,6 +75,20 @@ TEST_F(ClientRoamingTest, Rfc4380_5_2_5_NetworkChangeWithdrawsTheAddressAndRequa
   EXPECT_EQ(changes(*e_, NetworkTrigger::kNetwork), 1u);
 }
 
+// The daemon acts after damping; the recovery a user sees counts from the change itself.
+TEST_F(ClientRoamingTest, RecoveryCountsFromTheChangeNotFromTheDecision) {
+  qualify();
+  now_ = t0 + 5s;
+  e_->on_network_change(now_, "link eth0 went down", sink_, now_ - 200ms);
+  now_ += 40ms;
+  answer_rs(kNewMapping);
+  answer_rs(kNewMapping);
+  const auto s = e_->status();
+  ASSERT_TRUE(s.last_network_change);
+  EXPECT_EQ(s.last_network_change->at, t0 + 5s - 200ms);
+  EXPECT_EQ(s.last_network_change->recovered_in, 240ms);
+}
+
 TEST_F(ClientRoamingTest, NetworkChangeBeforeStartIsIgnored) {
   make(config());
   e_->on_network_change(t0, "link up", sink_);
@@ -147,6 +161,20 @@ TEST_F(ClientRoamingTest, Rfc4380_5_2_5_UnansweredTrafficProbesTheServerEarly) {
                          "203.0.113.7:4000 to 203.0.113.99:6000"),
             std::string::npos)
       << s.cause;
+}
+
+// Answering a peer's last request is not traffic that waits for an answer: nothing is
+// probed however long the silence after it.
+TEST_F(ClientRoamingTest, AReplyToTheLastRequestIsNotUnansweredTraffic) {
+  qualify();
+  trust_peer();
+  for (int i = 0; i < 3; ++i) {
+    udp(kPeerMapping, data_packet(kPeer, own_));
+    tun(data_packet(own_, kPeer));  // the reply
+    run_until(now_ + 1s);
+  }
+  run_until(now_ + 20s);
+  EXPECT_EQ(e_->counters().early_probes, 0u);
 }
 
 TEST_F(ClientRoamingTest, AnsweredTrafficNeverProbesEarly) {

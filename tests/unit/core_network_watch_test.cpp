@@ -71,6 +71,7 @@ TEST(NetworkWatch, ANewSourceAddressIsAChange) {
             "the path toward the server changed: eth0 10.0.1.10 via 10.0.1.1 -> eth0 10.0.2.10 "
             "via 10.0.2.1");
   EXPECT_EQ(w.path(), path("10.0.2.10", "10.0.2.1"));
+  EXPECT_EQ(w.changed_at(), t0);  // the burst's first notification
 }
 
 TEST(NetworkWatch, AnotherInterfaceTakingTheRouteIsAChange) {
