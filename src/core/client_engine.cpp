@@ -207,6 +207,8 @@ void ClientEngine::on_maintenance_step(TimePoint now, Maintenance::Step step, Ac
     clear_peers();
     unanswered_since_.reset();
     if (probe_from) {
+      // The probe was right: the spacing only holds back probes that found nothing.
+      next_probe_ = now;
       cause_ = "traffic unanswered for " + one_decimal(seconds_between(*probe_from, now)) +
                " s; early refresh: " + maintenance_.cause();
       note_network_change(*probe_from, NetworkTrigger::kDeadMapping, cause_);

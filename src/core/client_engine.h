@@ -21,8 +21,8 @@
 //   - traffic to peers unanswered for `unanswered_probe_after` (nothing at all received
 //     since the first datagram sent, and something sent again at least `unanswered_resend`
 //     after it, as a retransmission would be: a lone reply to the last request expects no
-//     answer): an early RS; a new mapping in its RA gives the new address (kDeadMapping). At
-//     most one such RS per `early_probe_spacing`;
+//     answer): an early RS; a new mapping in its RA gives the new address (kDeadMapping). An
+//     RS that found the mapping unchanged holds the next one back for `early_probe_spacing`;
 //   - on_timer() called more than `suspend_gap` after the engine's own deadline: the host
 //     was asleep (the daemon's clock counts suspend, docs/os-linux.md) and the mapping may
 //     have expired meanwhile: re-qualify (kResume).

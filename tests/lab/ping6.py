@@ -2,10 +2,12 @@
 """Minimal ICMPv6 echo ("ping -6") for the lab, stdlib only (iputils-ping is not a lab
 dependency). Run inside a namespace:
 
-    ping6.py DST [--count N] [--interval S] [--deadline S] [--size BYTES]
+    ping6.py DST [--count N] [--interval S] [--deadline S] [--size BYTES] [--until-first]
 
-Prints one JSON line: {"sent": n, "received": m, "rtts_ms": [...], "from": [...], "errors": [...]}
-where errors lists ICMPv6 error messages (type/code/source) that came back instead.
+Prints one JSON line: {"sent": n, "received": m, "rtts_ms": [...], "from": [...], "errors": [...],
+"first_reply_at": t} where errors lists ICMPv6 error messages (type/code/source) that came
+back instead, and t is CLOCK_MONOTONIC (time.monotonic(), the same in every namespace) when
+the first reply arrived, or null. --until-first stops at the first reply.
 Exit status 0 when at least one reply came back, 1 otherwise.
 """
 import argparse
@@ -28,6 +30,7 @@ def main():
     ap.add_argument("--deadline", type=float, default=10.0,
                     help="give up this many seconds after the first request")
     ap.add_argument("--size", type=int, default=56)
+    ap.add_argument("--until-first", action="store_true", help="stop at the first reply")
     args = ap.parse_args()
 
     s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
@@ -35,11 +38,14 @@ def main():
     payload = bytes(i & 0xFF for i in range(args.size))
     sent, received, rtts, sources, errors = 0, set(), [], [], []
     sent_at = {}
+    first_reply_at = None
     start = time.monotonic()
     next_send = start
     while True:
         now = time.monotonic()
         if now - start > args.deadline or len(received) == args.count:
+            break
+        if args.until_first and received:
             break
         if sent < args.count and now >= next_send:
             seq = sent + 1
@@ -63,6 +69,8 @@ def main():
         typ, code, _, rid, rseq = struct.unpack_from("!BBHHH", data)
         if typ == ECHO_REPLY and rid == ident and rseq in sent_at and rseq not in received:
             received.add(rseq)
+            if first_reply_at is None:
+                first_reply_at = time.monotonic()
             rtts.append(round((time.monotonic() - sent_at[rseq]) * 1000, 3))
             sources.append(src[0])
         elif typ < 128 and len(data) >= 8 + 40 + 8:
@@ -72,7 +80,8 @@ def main():
             if ityp == ECHO_REQUEST and iid == ident:
                 errors.append({"type": typ, "code": code, "from": src[0]})
     print(json.dumps({"sent": sent, "received": len(received), "rtts_ms": rtts,
-                      "from": sorted(set(sources)), "errors": errors}), flush=True)
+                      "from": sorted(set(sources)), "errors": errors,
+                      "first_reply_at": first_reply_at}), flush=True)
     return 0 if received else 1
 
 

@@ -177,6 +177,33 @@ TEST_F(ClientRoamingTest, AReplyToTheLastRequestIsNotUnansweredTraffic) {
   EXPECT_EQ(e_->counters().early_probes, 0u);
 }
 
+// A probe that found a new mapping was worth it: a second NAT reboot soon after is probed
+// as quickly as the first (only probes that found nothing are spaced).
+TEST_F(ClientRoamingTest, Rfc4380_5_2_5_ASuccessfulProbeDoesNotHoldBackTheNext) {
+  qualify();
+  trust_peer();
+  auto lose_mapping = [&](Endpoint next) {
+    const TimePoint first = now_;
+    while (e_->counters().address_changes == 0 || e_->mapping() != next) {
+      ASSERT_LT(now_ - first, 5s) << "no probe within 5 s";
+      tun(data_packet(own_, kPeer));
+      const std::size_t before = sink_.udp.size();
+      now_ += 100ms;
+      e_->on_timer(now_, sink_);
+      for (std::size_t i = before; i < sink_.udp.size(); ++i) {
+        if (is_rs(sink_.udp[i])) answer_rs(next);
+      }
+    }
+    EXPECT_LE(now_ - first, 2100ms);
+    own_ = e_->address()->to_ipv6();
+    trust_peer();
+  };
+  lose_mapping(kNewMapping);
+  now_ += 1s;
+  lose_mapping({kNewMapping.address, 6001});
+  EXPECT_EQ(e_->counters().early_probes, 2u);
+}
+
 TEST_F(ClientRoamingTest, AnsweredTrafficNeverProbesEarly) {
   qualify();
   trust_peer();
