@@ -22,7 +22,7 @@ constexpr int kReceiveBuffer = 1 << 20;
 // The attribute of `type` in a message whose fixed header is `header` bytes, or null.
 const nlattr* attribute(const nlmsghdr* nlh, std::size_t header, std::uint16_t type) {
   struct Find {
-    std::uint16_t type;
+    std::uint16_t type = 0;
     const nlattr* found = nullptr;
     static int each(const nlattr* a, void* data) {
       auto* self = static_cast<Find*>(data);
