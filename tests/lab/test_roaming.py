@@ -14,16 +14,21 @@ following the host, never from a refresh.
     test_roaming.py nat-reboot  the NAT loses every mapping (new ports) while the client pings
                                 the native host: the unanswered traffic makes the client ask
                                 its server early, and it moves to its new address
+    test_roaming.py stopped     the client process is stopped (SIGSTOP) for 25 s, as on a host
+                                that sleeps, with RefreshInterval 10: its timers run long
+                                overdue when it continues, and it qualifies again instead of
+                                trusting its old mapping (status: trigger "resume")
 """
 import json
 import os
+import signal
 import sys
 import time
 
 import lab as L
 import test_client as TC
 
-TOKENS = {"move": "rmv", "unrelated": "run", "nat-reboot": "rnr"}
+TOKENS = {"move": "rmv", "unrelated": "run", "nat-reboot": "rnr", "stopped": "rst"}
 SLOW_REFRESH = "RefreshInterval 300"
 
 
@@ -36,13 +41,13 @@ def status(lab, c):
         return {}
 
 
-def start(lab, nat_kinds=("port-restricted",)):
+def start(lab, nat_kinds=("port-restricted",), refresh=SLOW_REFRESH):
     core = lab.core()
     lab.server_role = lab.start_role("shipworm", "server", core.server)
     lab.start_role("shipworm", "relay", core.relay)
     nats = [lab.nat(k) for k in nat_kinds]
     c = lab.client("c1", behind=nats[0])
-    rp, out = TC.hooked_client(lab, c, refresh=SLOW_REFRESH)
+    rp, out = TC.hooked_client(lab, c, refresh=refresh)
     return core, nats, c, rp, out
 
 
@@ -141,8 +146,30 @@ def nat_reboot(lab, check):
     both_ways(check, core, c, new, "after the NAT reboot")
 
 
+def stopped(lab, check):
+    core, nats, c, rp, out = start(lab, refresh="RefreshInterval 10")
+    addr = lab.wait_qualified(c)
+    both_ways(check, core, c, addr, "before")
+    rp.proc.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(25)
+    finally:
+        rp.proc.send_signal(signal.SIGCONT)
+    L.wait_for("the client to report the resume",
+               lambda: (status(lab, c).get("last_network_change") or {}).get("trigger")
+               == "resume", 10)
+    new = lab.wait_qualified(c, timeout=10)
+    s = status(lab, c)
+    change = s.get("last_network_change") or {}
+    check.that(change.get("trigger") == "resume" and "late" in change.get("cause", ""),
+               "status: timers ran late, the client qualified again", change)
+    check.that(new != addr and addr not in c.addresses6("teredo"),
+               "a fresh address replaced the one from before the pause", (addr, new))
+    both_ways(check, core, c, new, "after the pause")
+
+
 def main():
-    fns = {"move": move, "unrelated": unrelated, "nat-reboot": nat_reboot}
+    fns = {"move": move, "unrelated": unrelated, "nat-reboot": nat_reboot, "stopped": stopped}
     if len(sys.argv) != 2 or sys.argv[1] not in fns:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(fns)}")
     L.run_test(TOKENS[sys.argv[1]], fns[sys.argv[1]])
