@@ -3,7 +3,7 @@
 its host joins another network, and after its NAT reboots, `shipworm client` vs Miredo's
 client, in the same run, on the same lab topology.
 
-    bench/roam_bench.py [--moves 10] [--reboots 5] [--cap 40] [--shipworm PATH]
+    bench/roam_bench.py [--moves 10] [--reboots 5] [--pause 5] [--cap 40] [--shipworm PATH]
 
 Topology: shipworm server and shipworm relay (the same for both clients), the native IPv6
 host, two port-restricted NATs with different public addresses, one client host. Each
@@ -14,7 +14,9 @@ client runs with its defaults (RefreshInterval 30, as Miredo's).
     and the new NAT has no mappings (lab.py move_client). Measured from the instant the
     script finished changing the host's network to the first echo reply the native host
     gets from the client's new Teredo address (the native host pings it every 20 ms as soon
-    as it appears on the client's interface).
+    as it appears on the client's interface). Moves are --pause seconds apart (after the
+    recovery): shipworm's client damps more than 3 re-qualifications within 10 s as a
+    flapping link (docs/roaming.md), which --pause 1 shows.
   - NAT reboot: the NAT loses every mapping and maps to other ports from now on, the host
     changes nothing; the client pings the native host 10 times a second meanwhile (a user
     with traffic). Measured from the reboot to the native host's first reply from the new
@@ -72,7 +74,7 @@ def stop_client(host, rp):
                                                      check=False).strip(), 10)
 
 
-def moves(lab, core, nats, host, impl, n, cap):
+def moves(lab, core, nats, host, impl, n, cap, pause):
     rp, addr = start_client(lab, host, impl)
     host.ping6(L.NATIVE_V6, count=3, deadline=10)  # a working client, relay known
     out = []
@@ -84,7 +86,7 @@ def moves(lab, core, nats, host, impl, n, cap):
         L.log(f"{impl:8} move {i + 1}: " + (f"{s:.3f} s ({new})" if s is not None else "never"))
         out.append(s)
         addr = new or host.teredo_address()
-        time.sleep(1)  # the path settles; not part of the measurement
+        time.sleep(pause)  # not part of the measurement
     stop_client(host, rp)
     return out
 
@@ -124,6 +126,7 @@ def main():
     ap.add_argument("--moves", type=int, default=10)
     ap.add_argument("--reboots", type=int, default=5)
     ap.add_argument("--cap", type=float, default=40.0, help="seconds before 'never'")
+    ap.add_argument("--pause", type=float, default=5.0, help="seconds between moves")
     ap.add_argument("--impls", default="shipworm,miredo")
     ap.add_argument("--shipworm", help="shipworm binary (default: $SHIPWORM_BIN or build/)")
     args = ap.parse_args()
@@ -140,11 +143,12 @@ def main():
         host = lab.client("c1", behind=nats[0])
         for impl in impls:
             if args.moves:
-                results[impl]["move"] = moves(lab, core, nats, host, impl, args.moves, args.cap)
+                results[impl]["move"] = moves(lab, core, nats, host, impl, args.moves, args.cap,
+                                              args.pause)
             if args.reboots:
                 results[impl]["reboot"] = reboots(lab, core, host, impl, args.reboots, args.cap)
     print(f"\nroaming benchmark: shipworm server and relay, port-restricted NATs, "
-          f"cap {args.cap:.0f} s")
+          f"moves {args.pause:g} s apart, cap {args.cap:.0f} s")
     for case, title in (("move", f"host moves to another network ({args.moves} moves)"),
                         ("reboot", f"NAT reboots, host unchanged ({args.reboots} reboots)")):
         print(f"  {title}: move -> first echo reply from the new address")
